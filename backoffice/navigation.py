@@ -1,0 +1,58 @@
+"""The admin sidebar, grouped by area. Each item shows only to users allowed to see its model;
+a group with nothing left to show is dropped."""
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _can_view(app_label: str, model: str):
+    def check(request) -> bool:
+        user = request.user
+        return user.has_perm(f"{app_label}.view_{model}") or user.has_perm(f"{app_label}.change_{model}")
+
+    return check
+
+
+def _model_item(title, icon: str, app_label: str, model: str, **extra) -> dict:
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(f"admin:{app_label}_{model}_changelist"),
+        "permission": _can_view(app_label, model),
+        **extra,
+    }
+
+
+def _groups() -> list[dict]:
+    return [
+        {
+            "title": _("Overview"),
+            "items": [
+                {"title": _("Dashboard"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+            ],
+        },
+        {
+            "title": _("Jobs"),
+            "items": [
+                _model_item(
+                    _("Jobs"), "pending_actions", "backoffice", "job", badge="backoffice.dashboard.active_jobs_badge"
+                ),
+            ],
+        },
+        {
+            "title": _("Users & roles"),
+            "items": [
+                _model_item(_("Users"), "person", "auth", "user"),
+                _model_item(_("Roles"), "groups", "auth", "group"),
+            ],
+        },
+    ]
+
+
+def sidebar_navigation(request) -> list[dict]:
+    navigation = []
+    for group in _groups():
+        items = [item for item in group["items"] if item.get("permission", lambda r: True)(request)]
+        if items:
+            navigation.append({**group, "separator": True, "collapsible": False, "items": items})
+    return navigation
