@@ -36,6 +36,7 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
+	$(UV) lock --check
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	$(MAKE) audit
@@ -43,7 +44,7 @@ lint: install
 audit: install
 	mkdir -p var
 	$(UV) export --frozen --format requirements-txt --no-emit-project --no-hashes --quiet > var/requirements-audit.txt
-	.venv/bin/pip-audit --strict --progress-spinner off --disable-pip --no-deps -r var/requirements-audit.txt
+	$(PY) bin/audit var/requirements-audit.txt
 
 format: install
 	.venv/bin/ruff check --fix .

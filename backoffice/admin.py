@@ -39,6 +39,8 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     pass
 
 
+EMPTY = "-"
+
 STATUS_COLOURS = {
     Job.Status.QUEUED: "info",
     Job.Status.RUNNING: "primary",
@@ -51,7 +53,7 @@ STATUS_COLOURS = {
 
 def format_duration(delta) -> str:
     if delta is None:
-        return "–"
+        return EMPTY
     seconds = int(delta.total_seconds())
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
@@ -153,21 +155,25 @@ class JobAdmin(ModelAdmin):
     @display(description=_("Result file"))
     def download(self, obj: Job) -> str:
         if not obj.result_file:
-            return "–"
+            return EMPTY
         url = reverse("admin:backoffice_job_download", args=[obj.pk])
         return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url, _("Download"))
 
     @display(description=_("Item errors"))
     def errors_display(self, obj: Job) -> str:
         if not obj.errors:
-            return "–"
-        rows = format_html_join("", "<tr><td class='pr-4 align-top font-mono'>{}</td><td>{}</td></tr>",
-                                ((e.get("item", ""), e.get("error", "")) for e in obj.errors))
+            return EMPTY
+        rows = format_html_join(
+            "",
+            "<tr><td class='pr-4 align-top font-mono'>{}</td><td>{}</td></tr>",
+            ((e.get("item", ""), e.get("error", "")) for e in obj.errors),
+        )
         note = ""
         if obj.failed > len(obj.errors):
             note = format_html(
                 "<p class='mt-2 text-xs'>{}</p>",
-                _("Showing the first %(shown)s of %(failed)s errors.") % {"shown": len(obj.errors), "failed": obj.failed},
+                _("Showing the first %(shown)s of %(failed)s errors.")
+                % {"shown": len(obj.errors), "failed": obj.failed},
             )
         return format_html("<table class='text-sm'>{}</table>{}", rows, note)
 
@@ -228,7 +234,9 @@ class JobAdmin(ModelAdmin):
         if jobs.cancel_job(job):
             self.message_user(request, _("The job was cancelled. Items already processed stay processed."))
         else:
-            self.message_user(request, _("This job has already finished; there is nothing to cancel."), messages.WARNING)
+            self.message_user(
+                request, _("This job has already finished; there is nothing to cancel."), messages.WARNING
+            )
         return _redirect(request, reverse("admin:backoffice_job_change", args=[job.pk]))
 
     @action(
@@ -273,7 +281,8 @@ def _redirect(request, url: str) -> HttpResponse:
 
 def _pretty_json(value) -> str:
     if not value:
-        return "–"
+        return EMPTY
     return format_html(
-        "<pre class='text-xs whitespace-pre-wrap'>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        "<pre class='text-xs whitespace-pre-wrap'>{}</pre>",
+        json.dumps(value, indent=2, ensure_ascii=False, default=str),
     )

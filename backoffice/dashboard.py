@@ -21,9 +21,7 @@ def job_kpis() -> list[dict]:
     counts = Job.objects.aggregate(
         active=Count("pk", filter=Q(status__in=Job.ACTIVE_STATUSES)),
         finished=Count("pk", filter=Q(finished_at__gte=since, status=Job.Status.SUCCEEDED)),
-        with_errors=Count(
-            "pk", filter=Q(finished_at__gte=since, status__in=[Job.Status.PARTIAL, Job.Status.FAILED])
-        ),
+        with_errors=Count("pk", filter=Q(finished_at__gte=since, status__in=[Job.Status.PARTIAL, Job.Status.FAILED])),
     )
     return [
         {"title": _("Jobs running or queued"), "value": counts["active"]},

@@ -156,7 +156,7 @@ def process_chunk(job_id: str, chunk: int) -> None:
                     handler(job, item.item_id)
             except OperationalError:
                 raise  # transient (connection lost, lock timeout): the whole chunk is retried
-            except Exception as exc:  # noqa: BLE001 - one bad item must not stop the rest
+            except Exception as exc:
                 item.status = JobItem.Status.FAILED
                 item.error = _error_message(exc)
                 errors.append({"item": item.item_id, "error": item.error})
@@ -193,9 +193,7 @@ def _record_progress(job_id, *, done: int, errors: list[dict]) -> None:
 
 
 def _finish_if_complete(job_id) -> None:
-    Job.objects.filter(pk=job_id, status__in=Job.ACTIVE_STATUSES).filter(
-        Q(total__lte=F("done") + F("failed"))
-    ).update(
+    Job.objects.filter(pk=job_id, status__in=Job.ACTIVE_STATUSES).filter(Q(total__lte=F("done") + F("failed"))).update(
         status=Case(When(failed=0, then=Value(Job.Status.SUCCEEDED)), default=Value(Job.Status.PARTIAL)),
         started_at=Coalesce(F("started_at"), Now()),
         finished_at=timezone.now(),

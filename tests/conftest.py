@@ -1,0 +1,65 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from tests.factories import UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip a test whose service is missing; with REQUIRE_SERVICES=1 a missing service fails it."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def using_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.fixture
+def needs_postgres():
+    need(using_postgres(), "DATABASE_URL does not point to PostgreSQL")
+
+
+@pytest.fixture
+def needs_redis():
+    need(bool(settings.REDIS_URL), "REDIS_URL is not set")
+
+
+@pytest.fixture
+def needs_chromium():
+    need(bool(shutil.which("chromium") or shutil.which("chromium-browser")), "Chromium is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _media_and_tasks(settings, tmp_path):
+    """Each test gets its own media folder; tasks run in-process unless a test starts a worker."""
+    from backoffice.celery import app
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
