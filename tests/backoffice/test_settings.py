@@ -1,0 +1,76 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_DEBUG"}}
+    environment.update(env)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = manage("check", DJANGO_DEBUG="0", ALLOWED_HOSTS="bo.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = manage("check", DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50))
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_deploy_check_is_clean_in_production():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="bo.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_visibility_timeout_must_outlast_tasks():
+    result = manage("check", CELERY_BROKER_VISIBILITY_TIMEOUT="30", CELERY_TASK_TIME_LIMIT="60")
+    assert result.returncode != 0
+    assert "CELERY_BROKER_VISIBILITY_TIMEOUT must be longer" in result.stderr
+
+
+def test_api_default_permission_is_not_allow_any(settings):
+    assert settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] != ["rest_framework.permissions.AllowAny"]
+    assert settings.SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS is True
+
+
+@pytest.mark.django_db
+def test_csp_header_on_admin(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "object-src 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_database_options_suit_the_engine(settings):
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # web and worker share the file: WAL for concurrent readers, a busy timeout for the writer
+        assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+        assert db["OPTIONS"]["timeout"] >= 5
+    else:
+        assert db["ENGINE"] == "django.db.backends.postgresql"
+        assert db["CONN_HEALTH_CHECKS"] is True
