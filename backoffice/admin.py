@@ -121,9 +121,12 @@ class JobAdmin(ModelAdmin):
     def kind_display(self, obj: Job) -> str:
         return obj.kind_label
 
-    @display(description=_("Status"), ordering="status", label={str(k): v for k, v in STATUS_COLOURS.items() if v})
-    def status_badge(self, obj: Job):
-        return obj.status, obj.get_status_display()
+    @display(description=_("Status"), ordering="status")
+    def status_badge(self, obj: Job) -> str:
+        # Rendered here, not with display(label=...), so the read-only change page shows it too.
+        return render_to_string(
+            "unfold/helpers/label.html", {"text": obj.get_status_display(), "type": STATUS_COLOURS[obj.status]}
+        )
 
     @display(description=_("Progress"))
     def progress(self, obj: Job) -> str:
@@ -262,6 +265,19 @@ class JobAdmin(ModelAdmin):
                 ngettext("%(count)d item queued again.", "%(count)d items queued again.", count) % {"count": count},
             )
         return _redirect(request, reverse("admin:backoffice_job_change", args=[job.pk]))
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        job = Job.objects.filter(pk=object_id).only("status").first()
+        if job is None:
+            return actions
+        # Offer only what can happen: cancel while it runs, retry once it is over.
+        hidden = "retry_detail" if job.is_active else "cancel_detail"
+        return [a for a in actions if a.action_name != f"backoffice_job_{hidden}"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         raise PermissionDenied  # every field is read-only; a crafted POST must not write

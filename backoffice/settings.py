@@ -219,6 +219,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The admin is the application: logging in without ?next= lands on the dashboard.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+LOGOUT_REDIRECT_URL = "admin:login"
+
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Idle lifetime: a session unused this long is ended. Absolute lifetime: ended this long after
 # login whatever the activity. Both enforced by backoffice.middleware.SessionLifetimeMiddleware.

@@ -74,6 +74,10 @@ def test_job_change_page_shows_errors_and_progress(admin_client, finished_job):
     assert "Item 2 was asked to fail." in content
     assert "Finished with errors" in content
     assert "4 / 1 / 5" in content
+    # a finished job offers retry, not cancel, and nothing to save
+    assert reverse("admin:backoffice_job_retry_detail", args=[finished_job.pk]) in content
+    assert reverse("admin:backoffice_job_cancel_detail", args=[finished_job.pk]) not in content
+    assert 'name="_continue"' not in content
 
 
 def test_running_job_polls_progress(admin_client, django_capture_on_commit_callbacks):

@@ -27,7 +27,7 @@ class Worker:
     def __init__(self, name: str, **env):
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"backoffice-worker-{name}-{os.getpid()}.log"
         environment = {**os.environ, "DATABASE_URL": database_url(), **env}
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
