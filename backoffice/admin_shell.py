@@ -1,23 +1,29 @@
 """Callbacks that dress the Unfold shell: the environment label in the header and title."""
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 # Unfold label colours: production stands out in red so nobody mistakes it for a sandbox.
-_ENVIRONMENT_COLOURS = {
-    "production": "danger",
-    "staging": "warning",
-    "demo": "info",
-    "development": "success",
-    "test": "primary",
+ENVIRONMENTS = {
+    "production": (_("Production"), "danger"),
+    "staging": (_("Staging"), "warning"),
+    "demo": (_("Demo"), "info"),
+    "development": (_("Development"), "success"),
+    "test": (_("Test"), "primary"),
 }
 
 
+def _environment() -> tuple[str, str]:
+    name = settings.BACKOFFICE_ENVIRONMENT
+    label, colour = ENVIRONMENTS.get(name.lower(), (name, "info"))
+    return str(label), colour
+
+
 def environment_callback(request) -> list[str]:
-    name = settings.BACKOFFICE_ENVIRONMENT.lower()
-    return [_(name.capitalize()), _ENVIRONMENT_COLOURS.get(name, "info")]
+    return list(_environment())
 
 
 def environment_title_prefix(request) -> str:
-    name = settings.BACKOFFICE_ENVIRONMENT.lower()
-    return "" if name == "production" else f"[{_(name.capitalize())}]"
+    if settings.BACKOFFICE_ENVIRONMENT.lower() == "production":
+        return ""
+    return f"[{_environment()[0]}]"
