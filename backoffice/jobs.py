@@ -146,28 +146,35 @@ def process_chunk(job_id: str, chunk: int) -> None:
         )
         if not items:
             return
-        now = timezone.now()
-        errors = []
+        succeeded, errors = [], []
         for item in items:
-            item.attempts += 1
-            item.processed_at = now
             try:
                 with transaction.atomic():
                     handler(job, item.item_id)
             except OperationalError:
                 raise  # transient (connection lost, lock timeout): the whole chunk is retried
             except Exception as exc:
-                item.status = JobItem.Status.FAILED
-                item.error = _error_message(exc)
-                errors.append({"item": item.item_id, "error": item.error})
+                errors.append({"pk": item.pk, "item": item.item_id, "error": _error_message(exc)})
                 if not isinstance(exc, ValidationError):
                     logger.exception("Job %s item %s failed", job.pk, item.item_id)
             else:
-                item.status = JobItem.Status.DONE
-                item.error = ""
-        JobItem.objects.bulk_update(items, ["status", "error", "attempts", "processed_at"])
+                succeeded.append(item.pk)
+        _record_items(succeeded, errors)
+        errors = [{"item": e["item"], "error": e["error"]} for e in errors]
         _record_progress(job.pk, done=len(items) - len(errors), errors=errors)
     _finish_if_complete(job.pk)
+
+
+def _record_items(succeeded: list[int], errors: list[dict]) -> None:
+    # One statement for the successes; failures (rare) carry their own message.
+    now = timezone.now()
+    JobItem.objects.filter(pk__in=succeeded).update(
+        status=JobItem.Status.DONE, error="", attempts=F("attempts") + 1, processed_at=now
+    )
+    for error in errors:
+        JobItem.objects.filter(pk=error["pk"]).update(
+            status=JobItem.Status.FAILED, error=error["error"], attempts=F("attempts") + 1, processed_at=now
+        )
 
 
 def _error_message(exc: Exception) -> str:

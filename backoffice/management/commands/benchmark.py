@@ -1,0 +1,46 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.test import override_settings
+from django.utils.module_loading import autodiscover_modules
+
+from backoffice.benchmarks import suites
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark suite side by side with its baseline and print the ratios."
+
+    def add_arguments(self, parser):
+        parser.add_argument("suite", help="Suite name (see the error message for the available ones).")
+        parser.add_argument("--rows", type=int, default=None, help="Work size; each suite has its own default.")
+        parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
+
+    def handle(self, *args, suite, rows, json: Path | None, **options):
+        autodiscover_modules("benchmarks")
+        if suite not in suites:
+            raise CommandError(f"Unknown suite {suite!r}. Available: {', '.join(sorted(suites))}.")
+        run = suites[suite]
+        rows = rows or run.default_rows
+        if rows <= 0:
+            raise CommandError("--rows must be positive.")
+        self.stdout.write(f"Suite {suite}, {rows:,} rows")
+        # DEBUG would log every query: slower, and memory that grows with the run.
+        with override_settings(DEBUG=False):
+            results = run(rows, self.stdout)
+        baseline = results[0]
+        width = max(len(r.name) for r in results)
+        for result in results:
+            ratio = baseline.seconds / result.seconds if result.seconds else 0
+            queries = f"{result.queries} queries/{result.queries_for or rows}" if result.queries is not None else ""
+            self.stdout.write(
+                f"  {result.name:<{width}}  {result.seconds * 1000:>10.1f} ms  "
+                f"{result.per_second:>10,.0f} {result.unit}/s  {queries:>20}  x{ratio:.1f} vs baseline"
+            )
+        if json:
+            json.write_text(_dumps({"suite": suite, "rows": rows, "results": [r.as_dict() for r in results]}))
+            self.stdout.write(f"Results written to {json}")
+
+
+def _dumps(data) -> str:
+    return json.dumps(data, indent=2) + "\n"
