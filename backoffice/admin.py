@@ -68,7 +68,6 @@ class JobAdmin(ModelAdmin):
     list_filter_submit = True
     list_select_related = ["requested_by"]
     search_fields = ["=id", "kind", "requested_by__username", "message"]
-    date_hierarchy = None
     show_full_result_count = False
     list_per_page = 50
     actions = ["cancel_selected"]

@@ -153,7 +153,7 @@ def process_chunk(job_id: str, chunk: int) -> None:
                     handler(job, item.item_id)
             except OperationalError:
                 raise  # transient (connection lost, lock timeout): the whole chunk is retried
-            except Exception as exc:
+            except Exception as exc:  # one bad item must not stop the rest
                 errors.append({"pk": item.pk, "item": item.item_id, "error": _error_message(exc)})
                 if not isinstance(exc, ValidationError):
                     logger.exception("Job %s item %s failed", job.pk, item.item_id)
