@@ -373,3 +373,13 @@ UNFOLD = {
         "navigation": "backoffice.navigation.sidebar_navigation",
     },
 }
+
+# --- Media pipeline -------------------------------------------------------------------------
+
+MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=25 * 1000 * 1000)
+MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=50 * 1000 * 1000)
+MEDIA_ENCODE_THREADS = env.int("MEDIA_ENCODE_THREADS", default=2)
+# None: the defaults in media_pipeline/specs.py
+MEDIA_VARIANT_SPECS = None
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1000 * 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1000 * 1000
