@@ -32,6 +32,12 @@ def _groups() -> list[dict]:
             ],
         },
         {
+            "title": _("Media"),
+            "items": [
+                _model_item(_("Images"), "photo_library", "media_pipeline", "imageasset"),
+            ],
+        },
+        {
             "title": _("Jobs"),
             "items": [
                 _model_item(

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.history import history_records
 from backoffice.models import BaseModel
+from media_pipeline.querysets import ImageAssetQuerySet
 
 
 class ImageAsset(BaseModel):
@@ -31,6 +32,7 @@ class ImageAsset(BaseModel):
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True, on_delete=models.SET_NULL
     )
 
+    objects = ImageAssetQuerySet.as_manager()
     history = history_records(excluded_fields=["updated_at"])
 
     class Meta:

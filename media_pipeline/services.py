@@ -126,3 +126,23 @@ def render_variants(asset: ImageAsset, *, force: bool = False) -> list[ImageVari
 def _mark(asset: ImageAsset, status: str, error: str) -> None:
     asset.status, asset.error = status, error
     asset.save(update_fields=["status", "error", "updated_at"])
+
+
+def delete_assets(queryset) -> int:
+    """Delete assets and, once that is committed, their files (original and variants)."""
+    files = []
+    for asset in queryset.prefetch_related("variants"):
+        files.append(asset.original.name)
+        files.extend(v.file.name for v in asset.variants.all())
+    with transaction.atomic():
+        count, _by_model = queryset.delete()
+        transaction.on_commit(lambda: _delete_files(files))
+    return count
+
+
+def _delete_files(names) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # cleanup_media removes what is left behind
+            logger.warning("could not delete media file %s", name, exc_info=True)
