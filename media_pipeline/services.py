@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -16,6 +19,27 @@ from media_pipeline.models import ImageAsset, ImageVariant
 from media_pipeline.specs import EXTENSIONS, get_specs
 
 logger = logging.getLogger(__name__)
+
+# Longer than any render takes; a crashed worker's lock expires after it.
+RENDER_LOCK_SECONDS = 15 * 60
+
+
+class AssetBusy(Exception):
+    """Another worker is rendering this asset right now."""
+
+
+@contextmanager
+def render_lock(asset_id, *, owner: str = "local") -> Iterator[None]:
+    """Two workers (or a worker and a command) must never render one asset at once."""
+    lock = caches["locks"]
+    key = f"media:render:{asset_id}"
+    if not lock.add(key, owner, timeout=RENDER_LOCK_SECONDS):
+        raise AssetBusy(asset_id)
+    try:
+        yield
+    finally:
+        lock.delete(key)
+
 
 ORIGINAL_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "AVIF": "avif", "HEIF": "heic"}
 

@@ -1,7 +1,6 @@
 import logging
 
 from celery import shared_task
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +9,6 @@ from media_pipeline import services
 from media_pipeline.models import ImageAsset
 
 logger = logging.getLogger(__name__)
-LOCK_SECONDS = 15 * 60
 
 
 @shared_task(
@@ -25,17 +23,14 @@ def generate_variants(self, asset_id: str, force: bool = False) -> str:
     asset = ImageAsset.objects.filter(pk=asset_id).first()
     if asset is None:
         return "gone"
-    lock = caches["locks"]
-    key = f"media:render:{asset_id}"
-    # Two workers must never render one asset at once; the other one tries again shortly.
-    if not lock.add(key, self.request.id or "local", timeout=LOCK_SECONDS):
-        raise self.retry(countdown=10, max_retries=30, exc=None)
     try:
-        services.render_variants(asset, force=force)
+        with services.render_lock(asset_id, owner=self.request.id or "local"):
+            services.render_variants(asset, force=force)
+    except services.AssetBusy:
+        # Another worker renders it now; try again shortly, by then there is little or nothing left to do.
+        raise self.retry(countdown=10, max_retries=30, exc=None) from None
     except ValidationError:
         return "failed"
-    finally:
-        lock.delete(key)
     return "ready"
 
 
@@ -44,4 +39,8 @@ def regenerate_item(job, item_id: str) -> None:
     asset = ImageAsset.objects.filter(pk=item_id).first()
     if asset is None:
         raise ValidationError(_("The image no longer exists."))
-    services.render_variants(asset, force=bool(job.params.get("force", True)))
+    try:
+        with services.render_lock(asset.pk, owner=f"job:{job.pk}"):
+            services.render_variants(asset, force=bool(job.params.get("force", True)))
+    except services.AssetBusy:
+        raise ValidationError(_("Another worker was rendering this image; retry the job shortly.")) from None
