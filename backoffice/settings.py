@@ -268,6 +268,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+
 # --- History --------------------------------------------------------------------------------
 
 SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
@@ -307,14 +308,59 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # an object store (see README).
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 
+# S3-compatible object storage (AWS, MinIO, Ceph, R2, ...) for media when MEDIA_S3_BUCKET is set.
+# Private by default: the admin's image URLs are signed and expire.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            "custom_domain": env.str("MEDIA_S3_CUSTOM_DOMAIN", default="") or None,
+            "querystring_auth": env.bool("MEDIA_S3_SIGNED_URLS", default=True),
+            "querystring_expire": env.int("MEDIA_S3_SIGNED_URL_SECONDS", default=3600),
+            "file_overwrite": True,  # paths are content-addressed or per asset: same name, same bytes
+            "default_acl": None,
+        },
+    }
+else:
+    _media_storage = {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")}
+
 STORAGES = {
-    "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+
+def _media_origins() -> list[str]:
+    """Where the admin loads image previews from, when that is not this site."""
+    from urllib.parse import urlsplit
+
+    candidates = [MEDIA_URL]
+    if MEDIA_S3_BUCKET:
+        options = STORAGES["default"]["OPTIONS"]
+        if options["custom_domain"]:
+            candidates.append(f"https://{options['custom_domain']}/")
+        else:
+            endpoint = options["endpoint_url"] or f"https://{MEDIA_S3_BUCKET}.s3.amazonaws.com"
+            candidates.append(endpoint)
+    origins = []
+    for url in candidates:
+        parts = urlsplit(url)
+        if parts.scheme and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += _media_origins()
 
 # --- Email ----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
@@ -218,7 +219,10 @@ class ImageAssetAdmin(SimpleHistoryAdmin, ModelAdmin):
             request,
             format_html(
                 '{} <a class="underline" href="{}">{}</a>',
-                _("Rendering %(count)s image(s) again as a job.") % {"count": job.total},
+                ngettext(
+                    "Rendering %(count)d image again as a job.", "Rendering %(count)d images again as a job.", job.total
+                )
+                % {"count": job.total},
                 url,
                 _("Follow its progress"),
             ),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from media_pipeline.specs import ENCODERS, VariantSpec
@@ -171,37 +171,103 @@ def _encode(image: Image.Image, spec: str, fmt: str) -> Rendered:
     return Rendered(spec=spec, format=fmt, width=image.width, height=image.height, data=buffer.getvalue())
 
 
-def render(data: bytes, specs: list[VariantSpec], *, focal: tuple[float, float] = (0.5, 0.5)) -> list[Rendered]:
-    """Decode once (scaled where JPEG allows), derive each variant from the next larger one, encode
-    in parallel (Pillow's encoders release the GIL)."""
-    if not specs:
-        return []
+# EXIF orientation -> the transpose that makes the image upright (as ImageOps.exif_transpose does).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# Below this many output pixels a resize is quicker than handing it to threads.
+_BANDED_RESIZE_PIXELS = 1_000_000
+
+
+def _resize_banded(image: Image.Image, size: tuple[int, int], pool: ThreadPoolExecutor, bands: int) -> Image.Image:
+    """LANCZOS resize split into horizontal bands resized at once on ``bands`` threads.
+
+    Pillow reads the filter's support beyond a ``box`` from the whole image, so the bands join
+    seamlessly: the result equals a single resize, in a fraction of the time on several cores.
+    """
+    width, height = size
+    if bands < 2 or width * height < _BANDED_RESIZE_PIXELS:
+        return image.resize(size, Image.Resampling.LANCZOS)
+    scale_y = image.height / height
+    edges = [round(height * i / bands) for i in range(bands + 1)]
+
+    def band(i: int) -> Image.Image:
+        top, bottom = edges[i], edges[i + 1]
+        return image.resize(
+            (width, bottom - top), Image.Resampling.LANCZOS, box=(0, top * scale_y, image.width, bottom * scale_y)
+        )
+
+    result = Image.new(image.mode, size)
+    for i, part in enumerate(pool.map(band, range(bands))):
+        result.paste(part, (0, edges[i]))
+    return result
+
+
+def _decode_base(data: bytes, specs: list[VariantSpec], pool: ThreadPoolExecutor, threads: int) -> Image.Image:
+    """The upright sRGB image at the smallest size every variant can be made from.
+
+    JPEG is decoded scaled in the DCT; the image is shrunk before it is turned upright and
+    colour-converted, so those steps touch as few pixels as possible.
+    """
     image = _open(data)
     try:
+        orientation = image.getexif().get(0x0112, 1)
+        upright = _upright_size(image)
+        needed = _largest_needed(specs, upright)
+        rotated = upright != image.size
+        stored_needed = (needed[1], needed[0]) if rotated else needed
         if image.format == "JPEG":
-            upright = _upright_size(image)
-            needed = _largest_needed(specs, upright)
-            rotated = upright != image.size
-            image.draft("RGB", (needed[1], needed[0]) if rotated else needed)
+            image.draft("RGB", stored_needed)
         if getattr(image, "is_animated", False):
             image.seek(0)
-        image = ImageOps.exif_transpose(image)
-        image = _to_srgb(image)
+        image.load()
+        if image.mode in ("RGB", "RGBA", "L", "CMYK"):
+            if image.size != stored_needed:
+                info = image.info
+                image = _resize_banded(image, stored_needed, pool, threads)
+                image.info = info  # the ICC profile, for the conversion below
+            image = _to_srgb(image)
+        else:
+            image = _to_srgb(image)  # palette and 16-bit pixels must not be resampled as they are
+            if image.size != stored_needed:
+                image = _resize_banded(image, stored_needed, pool, threads)
+        if orientation in _UPRIGHT:
+            image = image.transpose(_UPRIGHT[orientation])
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(_("The image could not be decoded: %(reason)s") % {"reason": str(exc)[:120]}) from exc
+    return image
 
-    jobs: list[tuple[Image.Image, str, str]] = []
-    current = image
-    for spec in sorted((s for s in specs if not s.crop), key=lambda s: -s.width):
-        current = _fit_width(current, spec.width)
-        jobs.extend((current, spec.name, fmt) for fmt in spec.formats)
-    for spec in (s for s in specs if s.crop):
-        # Crop from the smallest width variant that still covers the crop, else the decoded image.
-        source = image
-        for candidate, _name, _fmt in jobs:
-            if candidate.width >= spec.width and candidate.height >= spec.height and candidate.width < source.width:
-                source = candidate
-        jobs.extend((_crop(source, spec, focal), spec.name, fmt) for fmt in spec.formats)
 
-    with ThreadPoolExecutor(max_workers=settings.MEDIA_ENCODE_THREADS) as pool:
-        return list(pool.map(lambda job: _encode(*job), jobs))
+def render(data: bytes, specs: list[VariantSpec], *, focal: tuple[float, float] = (0.5, 0.5)) -> list[Rendered]:
+    """Decode once (scaled where JPEG allows), derive each variant from the next larger one, and
+    encode each variant as soon as it exists, on MEDIA_ENCODE_THREADS threads (Pillow's resize
+    and encoders release the GIL, so the work spreads over the cores)."""
+    if not specs:
+        return []
+    threads = max(1, settings.MEDIA_ENCODE_THREADS)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        image = _decode_base(data, specs, pool, threads)
+        futures = []
+        made: list[Image.Image] = []
+        current = image
+        for spec in sorted((s for s in specs if not s.crop), key=lambda s: -s.width):
+            current = _fit_width(current, spec.width)
+            made.append(current)
+            # The slow encode of the largest variant runs while the smaller ones are resized.
+            futures.extend(pool.submit(_encode, current, spec.name, fmt) for fmt in spec.formats)
+        for spec in (s for s in specs if s.crop):
+            # Crop from the smallest variant that still covers the crop, else from the base image.
+            source = min(
+                (m for m in made if m.width >= spec.width and m.height >= spec.height),
+                key=lambda m: m.width,
+                default=image,
+            )
+            cropped = _crop(source, spec, focal)
+            futures.extend(pool.submit(_encode, cropped, spec.name, fmt) for fmt in spec.formats)
+        return [future.result() for future in futures]

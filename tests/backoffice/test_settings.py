@@ -74,3 +74,26 @@ def test_database_options_suit_the_engine(settings):
     else:
         assert db["ENGINE"] == "django.db.backends.postgresql"
         assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_media_on_s3_compatible_storage_by_configuration():
+    probe = (
+        "from django.conf import settings; from django.core.files.storage import default_storage as s; "
+        "print(s.url('x') and type(s._wrapped).__name__); print(s.url('variants/ab/1/thumb.webp')); "
+        "print(' '.join(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']))"
+    )
+    result = manage(
+        "shell",
+        "-c",
+        probe,
+        MEDIA_S3_BUCKET="shop-media",
+        MEDIA_S3_ENDPOINT_URL="https://minio.example.com:9000",
+        MEDIA_S3_ACCESS_KEY_ID="key",
+        MEDIA_S3_SECRET_ACCESS_KEY="secret",
+    )
+    assert result.returncode == 0, result.stderr
+    backend, url, img_src = result.stdout.strip().splitlines()[-3:]
+    assert backend == "S3Storage"
+    assert url.startswith("https://minio.example.com:9000/shop-media/variants/ab/1/thumb.webp?")
+    assert "Signature" in url  # private bucket: signed, expiring URLs
+    assert "https://minio.example.com:9000" in img_src.split()  # previews allowed by the CSP

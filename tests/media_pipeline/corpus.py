@@ -61,12 +61,20 @@ def greyscale_jpeg() -> bytes:
     return encode(photo(500, 500).convert("L"), "JPEG")
 
 
-def adobe_rgb_jpeg() -> bytes:
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB"))
-    del profile
-    # An embedded (non-sRGB-named) profile; sRGB bytes stand in, the path through LittleCMS is the same.
+def jpeg_with_icc_profile() -> bytes:
+    # An embedded profile takes the LittleCMS path; Pillow builds only a few profiles, sRGB among them.
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     return encode(photo(600, 400), "JPEG", icc_profile=icc)
+
+
+def heic_photo() -> bytes:
+    """What an iPhone sends: HEIC, here with a red left half so the decode is checkable."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    image = Image.new("RGB", (1008, 756), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 504, 756))
+    return encode(image, "HEIF", quality=90)
 
 
 def decompression_bomb() -> bytes:

@@ -136,7 +136,7 @@ def test_exif_rotation_applied_and_metadata_stripped(ingest):
         ("palette png with transparency", corpus.palette_png_with_transparency(), True),
         ("animated gif", corpus.animated_gif(), False),
         ("greyscale jpeg", corpus.greyscale_jpeg(), False),
-        ("jpeg with icc profile", corpus.adobe_rgb_jpeg(), False),
+        ("jpeg with icc profile", corpus.jpeg_with_icc_profile(), False),
         ("html/jpeg polyglot", corpus.html_jpeg_polyglot(), False),
     ],
 )
@@ -150,6 +150,15 @@ def test_awkward_inputs_render(ingest, case, data, alpha):
     if alpha:
         assert webp.getpixel((0, 0))[3] == 0  # transparent corner kept
         assert jpeg.getpixel((0, 0)) == pytest.approx((255, 255, 255), abs=3)  # flattened on white
+
+
+def test_heic_from_a_phone_is_accepted(ingest):
+    asset = ingest(corpus.heic_photo(), filename="IMG_0001.HEIC")
+    assert (asset.format, asset.width, asset.height, asset.status) == ("HEIF", 1008, 756, "ready")
+    assert asset.original.name.endswith(".heic")
+    image = variant_image(asset, "small", "webp")
+    assert image.size == (480, 360)
+    assert image.getpixel((40, 180))[0] > 200 and image.getpixel((440, 180))[2] > 200  # red left, blue right
 
 
 def test_16bit_png_keeps_its_tones(ingest):

@@ -33,9 +33,11 @@ class Command(BaseCommand):
         for result in results:
             ratio = baseline.seconds / result.seconds if result.seconds else 0
             queries = f"{result.queries} queries/{result.queries_for or rows}" if result.queries is not None else ""
+            per_unit = result.seconds * 1000 / result.units if result.units else 0
+            rss = f"peak RSS {result.peak_rss_mb:,.0f} MB" if result.peak_rss_mb is not None else ""
             self.stdout.write(
-                f"  {result.name:<{width}}  {result.seconds * 1000:>10.1f} ms  "
-                f"{result.per_second:>10,.0f} {result.unit}/s  {queries:>20}  x{ratio:.1f} vs baseline"
+                f"  {result.name:<{width}}  {result.seconds * 1000:>10.1f} ms  {per_unit:>9.2f} ms/{result.unit[:-1]}"
+                f"  {result.per_second:>10,.1f} {result.unit}/s  {queries:>20}  {rss:>18}  x{ratio:.1f} vs baseline"
             )
         if json:
             json.write_text(_dumps({"suite": suite, "rows": rows, "results": [r.as_dict() for r in results]}))
