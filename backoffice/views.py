@@ -10,3 +10,11 @@ from backoffice.health import run_checks
 def healthz(request):
     report = run_checks()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def media(request, path: str):
+    """Serve an uploaded file in demo mode (MEDIA_ROOT read per request, so tests may move it)."""
+    from django.conf import settings
+    from django.views.static import serve
+
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
