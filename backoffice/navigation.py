@@ -32,6 +32,17 @@ def _groups() -> list[dict]:
             ],
         },
         {
+            "title": _("Catalog"),
+            "items": [
+                _model_item(_("Products"), "inventory_2", "catalog", "product"),
+                _model_item(_("Categories"), "account_tree", "catalog", "category"),
+                _model_item(_("Brands"), "sell", "catalog", "brand"),
+                _model_item(_("Suppliers"), "local_shipping", "catalog", "supplier"),
+                _model_item(_("Tags"), "label", "catalog", "tag"),
+                _model_item(_("Stock movements"), "swap_vert", "catalog", "stockmovement"),
+            ],
+        },
+        {
             "title": _("Media"),
             "items": [
                 _model_item(_("Images"), "photo_library", "media_pipeline", "imageasset"),

@@ -22,3 +22,51 @@ class UserFactory(factory.django.DjangoModelFactory):
         for codename in extracted:
             app_label, name = codename.split(".")
             self.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Category"
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    path = factory.LazyAttribute(lambda c: c.name)
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Brand"
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.Sequence(lambda n: f"brand-{n}")
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Supplier"
+
+    code = factory.Sequence(lambda n: f"SUP{n:04d}")
+    name = factory.Sequence(lambda n: f"Supplier {n}")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Tag"
+
+    name = factory.Sequence(lambda n: f"tag-{n}")
+    slug = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Product"
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:06d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    slug = factory.Sequence(lambda n: f"product-{n}")
+    category = factory.SubFactory(CategoryFactory)
+    brand = factory.SubFactory(BrandFactory)
+    price = factory.Faker("pydecimal", left_digits=3, right_digits=2, min_value=1, max_value=500)
+    cost = factory.LazyAttribute(lambda p: (p.price * 6 / 10).quantize(p.price))
+    stock = 50
+    status = "active"

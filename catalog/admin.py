@@ -1,0 +1,570 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import (
+    AutocompleteSelectFilter,
+    RangeDateFilter,
+    RangeDateTimeFilter,
+    RangeNumericFilter,
+    RelatedDropdownFilter,
+)
+from unfold.decorators import action, display
+
+from backoffice import jobs
+from backoffice.admin import EMPTY, _redirect
+from backoffice.paginators import EstimatedCountPaginator
+from catalog import services
+from catalog.forms import PriceChangeForm, ProductAdminForm, StockAdjustmentForm, TagsForm
+from catalog.models import Brand, Category, Product, ProductImage, StockMovement, Supplier, Tag
+from catalog.querysets import count_of
+from media_pipeline.widgets import AssetRawIdWidget, ImagePreviewInlineMixin, preview_tag
+
+STATUS_COLOURS = {Product.Status.DRAFT: "info", Product.Status.ACTIVE: "success", Product.Status.ARCHIVED: None}
+RECENT_MOVEMENTS = 10
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    """Deleted products are hidden unless asked for (then they can be restored)."""
+
+    title = _("deleted")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Deleted only")), ("all", _("All, deleted too"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.deleted()
+        if self.value() == "all":
+            return queryset
+        return queryset.alive()
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = _("stock level")
+    parameter_name = "low_stock"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Low stock")), ("out", _("Out of stock"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.low_stock()
+        if self.value() == "out":
+            return queryset.filter(stock=0)
+        return queryset
+
+
+class HasImagesFilter(admin.SimpleListFilter):
+    title = _("images")
+    parameter_name = "has_images"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("With images")), ("no", _("Without images"))]
+
+    def queryset(self, request, queryset):
+        from django.db.models import Exists, OuterRef
+
+        has = Exists(ProductImage.objects.filter(product=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(has)
+        if self.value() == "no":
+            return queryset.filter(~has)
+        return queryset
+
+
+# --- inlines -----------------------------------------------------------------------------------
+
+
+class ProductImageInline(ImagePreviewInlineMixin, TabularInline):
+    model = ProductImage
+    fields = ["preview", "asset", "alt_text", "is_primary", "position"]
+    readonly_fields = ["preview"]
+    ordering_field = "position"
+    hide_ordering_field = True
+    extra = 0
+    tab = True
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "asset":
+            kwargs["widget"] = AssetRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin, ModelAdmin):
+    list_display = [
+        "thumbnail",
+        "sku",
+        "name",
+        "category_path",
+        "brand",
+        "price",
+        "stock_badge",
+        "status_badge",
+        "image_count",
+        "margin_pct",
+        "stock_value",
+        "last_movement",
+    ]
+    list_display_links = ["sku", "name"]
+    list_select_related = ["category", "brand"]
+    raw_id_fields = ["supplier", "related"]
+    autocomplete_fields = ["category", "brand", "tags"]
+    list_filter = [
+        DeletedFilter,
+        "status",
+        ("category", AutocompleteSelectFilter),
+        ("brand", RelatedDropdownFilter),
+        ("price", RangeNumericFilter),
+        ("stock", RangeNumericFilter),
+        LowStockFilter,
+        HasImagesFilter,
+        ("created_at", RangeDateFilter),
+    ]
+    list_filter_submit = True
+    search_fields = ["sku", "barcode", "name"]
+    search_help_text = _("An exact SKU or barcode, or words of the name.")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    list_max_show_all = 500
+    ordering = ["-created_at"]
+    inlines = [ProductImageInline]
+    actions = [
+        "change_prices",
+        "add_tags",
+        "remove_tags",
+        "activate",
+        "archive",
+        "regenerate_images",
+        "soft_delete_selected",
+        "restore_selected",
+    ]
+    actions_detail = ["adjust_stock"]
+    actions_row = ["adjust_stock"]
+    readonly_fields = ["margin", "units_sold", "last_sold_at", "recent_movements", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            _("General"),
+            {"classes": ["tab"], "fields": ["sku", "name", "slug", "status", "description", "published_at"]},
+        ),
+        (_("Pricing"), {"classes": ["tab"], "fields": [("price", "cost"), "margin"]}),
+        (
+            _("Inventory"),
+            {
+                "classes": ["tab"],
+                "fields": [
+                    ("stock", "low_stock_threshold"),
+                    ("barcode", "weight_grams"),
+                    ("units_sold", "last_sold_at"),
+                    "recent_movements",
+                ],
+            },
+        ),
+        (_("Media"), {"classes": ["tab"], "fields": ["upload_images"]}),
+        (
+            _("Relations"),
+            {"classes": ["tab"], "fields": ["category", "brand", "supplier", "tags", "related"]},
+        ),
+        (_("Dates"), {"classes": ["tab"], "fields": ["created_at", "updated_at"]}),
+    ]
+    prepopulated_fields = {"slug": ["name"]}
+
+    # --- queryset, search, form ---------------------------------------------------------------
+
+    def get_queryset(self, request):
+        # all_objects: the deleted filter decides; deleted rows stay reachable for restore.
+        queryset = Product.all_objects.get_queryset()
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            return queryset.with_admin_annotations()
+        return queryset
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.search(search_term), False
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("stock")  # changed only through "Adjust stock", so the ledger sees every change
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **{**kwargs, "form": ProductAdminForm})
+
+        class RequestProductForm(form):
+            user = request.user
+
+        return RequestProductForm
+
+    def save_model(self, request, obj, form, change):
+        is_new = not change
+        opening = obj.stock if is_new else 0
+        if is_new:
+            obj.stock = 0  # opening stock goes through the ledger like any other change
+        super().save_model(request, obj, form, change)
+        if opening:
+            services.adjust_stock(
+                obj, opening, reason=StockMovement.Reason.RECEIPT, reference=str(_("Opening stock")), user=request.user
+            )
+        services.attach_images(obj, form.cleaned_data.get("upload_images") or [])
+
+    # --- columns -----------------------------------------------------------------------------
+
+    @display(description=_("Image"))
+    def thumbnail(self, obj: Product) -> str:
+        return preview_tag(getattr(obj, "thumb_file", None), size=40, alt=obj.name)
+
+    @display(description=_("Category"), ordering="category__path")
+    def category_path(self, obj: Product) -> str:
+        return obj.category.path
+
+    @display(description=_("Stock"), ordering="stock")
+    def stock_badge(self, obj: Product) -> str:
+        text = number_format(obj.stock, force_grouping=True)
+        if obj.stock == 0:
+            return render_to_string("unfold/helpers/label.html", {"text": text, "type": "danger"})
+        if obj.is_low_stock:
+            return render_to_string("unfold/helpers/label.html", {"text": text, "type": "warning"})
+        return text
+
+    @display(description=_("Status"), ordering="status")
+    def status_badge(self, obj: Product) -> str:
+        label = obj.get_status_display()
+        if obj.deleted_at:
+            return render_to_string("unfold/helpers/label.html", {"text": _("Deleted"), "type": "danger"})
+        return render_to_string("unfold/helpers/label.html", {"text": label, "type": STATUS_COLOURS[obj.status]})
+
+    @display(description=_("Images"), ordering="image_count")
+    def image_count(self, obj: Product) -> int:
+        return obj.image_count
+
+    @display(description=_("Margin %"), ordering="margin_pct")
+    def margin_pct(self, obj: Product) -> str:
+        return EMPTY if obj.margin_pct is None else f"{number_format(obj.margin_pct, 1)} %"
+
+    @display(description=_("Stock value"), ordering="stock_value")
+    def stock_value(self, obj: Product) -> str:
+        return number_format(obj.stock_value, 2, force_grouping=True)
+
+    @display(description=_("Last movement"), ordering="last_movement_at")
+    def last_movement(self, obj: Product) -> str:
+        return date_format(obj.last_movement_at, "SHORT_DATETIME_FORMAT") if obj.last_movement_at else EMPTY
+
+    @display(description=_("Latest stock movements"))
+    def recent_movements(self, obj: Product) -> str:
+        if obj is None or obj.pk is None:
+            return EMPTY
+        movements = obj.stock_movements.select_related("user", "job")[:RECENT_MOVEMENTS]
+        if not movements:
+            return _("No stock movements yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td class='pr-4'>{}</td><td class='pr-4 text-right font-mono'>{}</td>"
+            "<td class='pr-4 text-right'>{}</td><td class='pr-4'>{}</td><td class='pr-4'>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(m.created_at, "SHORT_DATETIME_FORMAT"),
+                    f"{m.delta:+d}",
+                    m.balance_after,
+                    m.get_reason_display(),
+                    m.reference or EMPTY,
+                    m.user or (m.job and m.job.kind_label) or EMPTY,
+                )
+                for m in movements
+            ),
+        )
+        url = reverse("admin:catalog_stockmovement_changelist") + f"?product__id__exact={obj.pk}"
+        headings = format_html_join(
+            "",
+            "<th class='text-left pr-4'>{}</th>",
+            ((h,) for h in (_("At"), _("Change"), _("Balance"), _("Reason"), _("Reference"), _("By"))),
+        )
+        return format_html(
+            "<table class='text-sm'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>"
+            "<a class='text-primary-600 underline text-sm' href='{}'>{}</a>",
+            headings,
+            rows,
+            url,
+            _("All movements of this product"),
+        )
+
+    # --- actions -------------------------------------------------------------------------------
+
+    @action(
+        description=_("Adjust stock"),
+        permissions=["change"],
+        icon="inventory",
+        url_path="adjust-stock",
+        dialog={
+            "title": _("Adjust stock"),
+            "description": _("The change is written to the stock ledger with its reason."),
+            "form_class": StockAdjustmentForm,
+            "form_submit_text": _("Adjust"),
+        },
+    )
+    def adjust_stock(self, request, form, object_id):
+        product = get_object_or_404(Product, pk=object_id)
+        data = form.cleaned_data
+        try:
+            movement = services.adjust_stock(
+                product, data["delta"], reason=data["reason"], reference=data["reference"], user=request.user
+            )
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Stock of %(sku)s changed by %(delta)+d to %(balance)d.")
+                % {"sku": product.sku, "delta": movement.delta, "balance": movement.balance_after},
+            )
+        return _redirect(request, request.headers.get("HX-Current-URL") or self._change_url(product))
+
+    @action(description=_("Change prices..."), permissions=["change"])
+    def change_prices(self, request, queryset):
+        def preview(form):
+            return services.price_change_preview(queryset, **form.job_params())
+
+        return self._bulk_form_action(
+            request,
+            queryset,
+            form_class=PriceChangeForm,
+            kind="catalog.change_prices",
+            title=_("Change prices"),
+            submit_label=_("Change prices"),
+            params=lambda form: form.job_params(),
+            preview=preview,
+        )
+
+    @action(description=_("Add tags..."), permissions=["change"])
+    def add_tags(self, request, queryset):
+        return self._bulk_form_action(
+            request,
+            queryset,
+            form_class=TagsForm,
+            kind="catalog.add_tags",
+            title=_("Add tags"),
+            submit_label=_("Add tags"),
+            params=lambda form: {"tag_ids": [str(t.pk) for t in form.cleaned_data["tags"]]},
+        )
+
+    @action(description=_("Remove tags..."), permissions=["change"])
+    def remove_tags(self, request, queryset):
+        return self._bulk_form_action(
+            request,
+            queryset,
+            form_class=TagsForm,
+            kind="catalog.remove_tags",
+            title=_("Remove tags"),
+            submit_label=_("Remove tags"),
+            params=lambda form: {"tag_ids": [str(t.pk) for t in form.cleaned_data["tags"]]},
+        )
+
+    @action(description=_("Activate"), permissions=["change"])
+    def activate(self, request, queryset):
+        self._start(request, "catalog.set_status", queryset, {"status": Product.Status.ACTIVE})
+
+    @action(description=_("Archive"), permissions=["change"])
+    def archive(self, request, queryset):
+        self._start(request, "catalog.set_status", queryset, {"status": Product.Status.ARCHIVED})
+
+    @action(description=_("Regenerate images"), permissions=["change"])
+    def regenerate_images(self, request, queryset):
+        self._start(request, "catalog.regenerate_images", queryset, {})
+
+    @action(description=_("Delete selected products"), permissions=["delete"])
+    def soft_delete_selected(self, request, queryset):
+        self._start(request, "catalog.soft_delete", queryset.alive(), {})
+
+    @action(description=_("Restore selected products"), permissions=["change"])
+    def restore_selected(self, request, queryset):
+        self._start(request, "catalog.restore", queryset.deleted(), {})
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # products are soft-deleted, through a job
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        # The delete view would remove rows for good; soft delete is the bulk action above.
+        return obj is None and super().has_delete_permission(request, obj)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _change_url(self, product) -> str:
+        return reverse("admin:catalog_product_change", args=[product.pk])
+
+    def _start(self, request, kind: str, queryset, params: dict) -> None:
+        ids = list(queryset.order_by().values_list("pk", flat=True))
+        if not ids:
+            self.message_user(request, _("None of the selected products needs this."), messages.WARNING)
+            return
+        job = jobs.start_job(kind, items=ids, params=params, user=request.user)
+        url = reverse("admin:backoffice_job_change", args=[job.pk])
+        self.message_user(
+            request,
+            format_html(
+                '{} <a class="underline" href="{}">{}</a>',
+                ngettext(
+                    "%(label)s: %(count)d product queued as a job.",
+                    "%(label)s: %(count)d products queued as a job.",
+                    job.total,
+                )
+                % {"label": job.kind_label, "count": job.total},
+                url,
+                _("Follow its progress"),
+            ),
+        )
+
+    def _bulk_form_action(self, request, queryset, *, form_class, kind, title, submit_label, params, preview=None):
+        """An intermediate page with a form; applying it starts the job. Bad input re-shows the form."""
+        applying = "apply" in request.POST
+        previewing = "preview" in request.POST
+        form = form_class(request.POST) if (applying or previewing) else form_class()
+        if applying and form.is_valid():
+            self._start(request, kind, queryset, params(form))
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "form": form,
+            "action": request.POST.get("action", ""),
+            "select_across": request.POST.get("select_across", "0"),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "count": queryset.count(),
+            "form_url": request.get_full_path(),
+            "submit_label": submit_label,
+            "can_preview": preview is not None,
+            "preview": preview(form) if preview and previewing and form.is_valid() else None,
+        }
+        return TemplateResponse(request, "catalog/admin/bulk_action.html", context)
+
+
+# --- reference data ------------------------------------------------------------------------------
+
+
+class ProductCountMixin:
+    """A sortable product count per row: one correlated subquery per row of the page."""
+
+    product_count_field = ""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        related = Product.objects.filter(**{self.product_count_field: OuterRef("pk")})
+        return queryset.annotate(product_count=count_of(related, self.product_count_field))
+
+    @display(description=_("Products"), ordering="product_count")
+    def product_count(self, obj) -> str:
+        return number_format(obj.product_count, force_grouping=True)
+
+
+@admin.register(Category)
+class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+    product_count_field = "category"
+    list_display = ["tree_name", "path", "product_count", "active", "position"]
+    list_filter = ["active", "depth"]
+    search_fields = ["name", "path", "slug"]
+    ordering = ["path"]
+    list_per_page = 100
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "parent", "position", "active", "path"]
+    readonly_fields = ["path"]
+
+    @display(description=_("Name"), ordering="path")
+    def tree_name(self, obj: Category) -> str:
+        return format_html('<span style="padding-left:{}rem">{}</span>', obj.depth * 1.25, obj.name)
+
+    def save_model(self, request, obj, form, change):
+        services.save_category(obj)  # the form has refused cycles already
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class CategoryForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                parent = cleaned.get("parent")
+                walker = parent
+                while walker is not None:
+                    if obj is not None and walker.pk == obj.pk:
+                        self.add_error("parent", _("A category cannot be placed below itself or one of its children."))
+                        break
+                    walker = walker.parent
+                return cleaned
+
+        return CategoryForm
+
+
+@admin.register(Brand)
+class BrandAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+    product_count_field = "brand"
+    list_display = ["name", "slug", "website", "product_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Supplier)
+class SupplierAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+    product_count_field = "supplier"
+    list_display = ["code", "name", "contact_name", "email", "phone", "lead_time_days", "product_count"]
+    search_fields = ["code", "name", "contact_name", "email"]
+
+
+@admin.register(Tag)
+class TagAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+    product_count_field = "tags"
+    list_display = ["name", "slug", "product_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ModelAdmin):
+    list_display = ["created_at", "product", "delta_display", "balance_after", "reason", "reference", "author"]
+    list_filter = ["reason", ("created_at", RangeDateTimeFilter)]
+    list_filter_submit = True
+    list_select_related = ["product", "user", "job"]
+    search_fields = ["=product__sku", "reference"]
+    raw_id_fields = ["product"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False  # the ledger is written by catalog.services only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description=_("Change"), ordering="delta")
+    def delta_display(self, obj: StockMovement) -> str:
+        return f"{obj.delta:+d}"
+
+    @display(description=_("By"))
+    def author(self, obj: StockMovement) -> str:
+        if obj.job_id:
+            return format_html(
+                '<a href="{}">{}</a>', reverse("admin:backoffice_job_change", args=[obj.job_id]), obj.job
+            )
+        return str(obj.user or EMPTY)

@@ -1,0 +1,304 @@
+"""Writes of the catalogue. Admin actions, jobs, imports, the API and the orders app all call these."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backoffice.history import current_job
+from catalog.models import PATH_SEPARATOR, Category, Product, StockMovement, Tag
+
+CENT = Decimal("0.01")
+
+
+class InsufficientStock(ValidationError):
+    def __init__(self, product, requested: int, available: int | None = None):
+        self.product, self.requested, self.available = product, requested, available
+        super().__init__(
+            _("Not enough stock of %(sku)s: %(requested)s requested, %(available)s available.")
+            % {"sku": product.sku, "requested": requested, "available": "?" if available is None else available},
+            code="insufficient_stock",
+        )
+
+
+# --- stock ---------------------------------------------------------------------------------
+
+
+def adjust_stock(
+    product: Product, delta: int, *, reason: str, reference: str = "", user=None, _extra: dict | None = None
+) -> StockMovement:
+    """Change stock by ``delta`` and write the ledger row, in one transaction.
+
+    The update is conditional (``stock >= -delta``) and relative (``F``), so concurrent callers can
+    never take stock below zero: on PostgreSQL a racing update waits for the row lock and then
+    re-checks the condition against the committed value.
+    """
+    delta = int(delta)
+    if delta == 0:
+        raise ValidationError(_("A stock change cannot be zero."), code="zero_delta")
+    if reason not in StockMovement.Reason.values:
+        raise ValidationError(_("Unknown stock movement reason: %(reason)s.") % {"reason": reason}, code="reason")
+    job = current_job()
+    with transaction.atomic():
+        rows = Product.all_objects.filter(pk=product.pk)
+        if delta < 0:
+            rows = rows.filter(stock__gte=-delta)
+        updated = rows.update(stock=F("stock") + delta, updated_at=timezone.now(), **(_extra or {}))
+        if not updated:
+            available = Product.all_objects.filter(pk=product.pk).values_list("stock", flat=True).first()
+            if available is None:
+                raise ValidationError(_("This product no longer exists."), code="gone")
+            raise InsufficientStock(product, -delta, available)
+        # Our update holds the row lock until commit, so this reads our own result.
+        balance = Product.all_objects.filter(pk=product.pk).values_list("stock", flat=True).get()
+        movement = StockMovement.objects.create(
+            product_id=product.pk,
+            delta=delta,
+            balance_after=balance,
+            reason=reason,
+            reference=reference[:120],
+            user=user if user is not None and user.is_authenticated else (job.requested_by if job else None),
+            job=job,
+        )
+    product.stock = balance
+    return movement
+
+
+def record_sale(product: Product, quantity: int, *, reference: str = "", user=None) -> StockMovement:
+    """Take ``quantity`` for a sale: stock, the sold-units counter and the last sale time at once."""
+    if quantity <= 0:
+        raise ValidationError(_("A sale needs a positive quantity."), code="quantity")
+    return adjust_stock(
+        product,
+        -quantity,
+        reason=StockMovement.Reason.SALE,
+        reference=reference,
+        user=user,
+        _extra={"units_sold": F("units_sold") + quantity, "last_sold_at": timezone.now()},
+    )
+
+
+def restock_sale(product: Product, quantity: int, *, reason: str, reference: str = "", user=None) -> StockMovement:
+    """Put back the units of a cancelled or returned sale."""
+    if quantity <= 0:
+        raise ValidationError(_("A restock needs a positive quantity."), code="quantity")
+    if reason not in (StockMovement.Reason.CANCELLATION, StockMovement.Reason.RETURN):
+        raise ValidationError(_("A sale is put back only on cancellation or return."), code="reason")
+    from django.db.models.functions import Greatest
+
+    return adjust_stock(
+        product,
+        quantity,
+        reason=reason,
+        reference=reference,
+        user=user,
+        _extra={"units_sold": Greatest(F("units_sold") - quantity, 0)},
+    )
+
+
+# --- prices --------------------------------------------------------------------------------
+
+ROUNDING_RULES = {
+    "cent": _("to the cent"),
+    "ninety_nine": _("to .99"),
+    "whole": _("to whole units"),
+}
+
+
+def new_price(price: Decimal, *, mode: str, value: Decimal, rounding: str = "cent") -> Decimal:
+    """The price after a change by ``value`` percent or by a fixed ``value``; never negative."""
+    if mode == "percent":
+        result = price * (Decimal(100) + value) / Decimal(100)
+    elif mode == "amount":
+        result = price + value
+    else:
+        raise ValidationError(_("Choose a percentage or a fixed amount."), code="mode")
+    if rounding == "whole":
+        result = result.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    elif rounding == "ninety_nine":
+        result = result.quantize(Decimal(1), rounding=ROUND_HALF_UP) - CENT if result >= 1 else result.quantize(CENT)
+    else:
+        result = result.quantize(CENT, rounding=ROUND_HALF_UP)
+    if result < 0:
+        raise ValidationError(
+            _("The new price would be negative (%(price)s).") % {"price": result}, code="negative_price"
+        )
+    return result
+
+
+def change_price(product: Product, *, mode: str, value: Decimal, rounding: str = "cent") -> bool:
+    """Apply one price change; True when the price changed. History names the user or the job."""
+    with transaction.atomic():
+        locked = Product.objects.select_for_update().get(pk=product.pk)
+        price = new_price(locked.price, mode=mode, value=Decimal(value), rounding=rounding)
+        if price == locked.price:
+            return False
+        locked.price = price
+        locked._change_reason = _("Price change")
+        locked.save(update_fields=["price", "updated_at"])
+    return True
+
+
+# --- status, tags, deletion ------------------------------------------------------------------
+
+
+def set_status(product: Product, status: str) -> bool:
+    if status not in Product.Status.values:
+        raise ValidationError(_("Unknown status: %(status)s.") % {"status": status}, code="status")
+    if product.status == status:
+        return False
+    product.status = status
+    if status == Product.Status.ACTIVE and product.published_at is None:
+        product.published_at = timezone.now()
+    product._change_reason = _("Status changed to %(status)s") % {"status": product.get_status_display()}
+    product.save(update_fields=["status", "published_at", "updated_at"])
+    return True
+
+
+def add_tags(product: Product, tags) -> int:
+    tags = list(tags)
+    missing = [tag for tag in tags if not product.tags.filter(pk=tag.pk).exists()]
+    if missing:
+        product.tags.add(*missing)
+    return len(missing)
+
+
+def remove_tags(product: Product, tags) -> int:
+    tags = list(tags)
+    present = list(product.tags.filter(pk__in=[t.pk for t in tags]))
+    if present:
+        product.tags.remove(*present)
+    return len(present)
+
+
+def soft_delete_product(product: Product) -> bool:
+    if product.deleted_at is not None:
+        return False
+    product._change_reason = _("Deleted")
+    product.soft_delete()
+    return True
+
+
+def restore_product(product: Product) -> bool:
+    if product.deleted_at is None:
+        return False
+    if Product.objects.filter(sku=product.sku).exists():
+        raise ValidationError(
+            _("Cannot restore %(sku)s: another product now uses this SKU.") % {"sku": product.sku}, code="sku_taken"
+        )
+    product._change_reason = _("Restored")
+    product.restore()
+    return True
+
+
+# --- categories ------------------------------------------------------------------------------
+
+
+def save_category(category: Category) -> Category:
+    """Save a category and keep its path, and its descendants' paths, up to date."""
+    with transaction.atomic():
+        if category.parent_id:
+            ancestor = Category.objects.select_for_update().get(pk=category.parent_id)
+            walker = ancestor
+            while walker is not None:  # refuse cycles: a category cannot sit below itself
+                if walker.pk == category.pk:
+                    raise ValidationError(
+                        {"parent": _("A category cannot be placed below itself or one of its children.")}
+                    )
+                walker = walker.parent
+            category.path = f"{ancestor.path}{PATH_SEPARATOR}{category.name}"
+            category.depth = ancestor.depth + 1
+        else:
+            category.path, category.depth = category.name, 0
+        category.save()
+        _refresh_descendants(category)
+    return category
+
+
+def _refresh_descendants(parent: Category) -> None:
+    for child in Category.objects.filter(parent=parent):
+        path = f"{parent.path}{PATH_SEPARATOR}{child.name}"
+        if child.path != path or child.depth != parent.depth + 1:
+            child.path, child.depth = path, parent.depth + 1
+            child.save(update_fields=["path", "depth", "updated_at"])
+            _refresh_descendants(child)
+
+
+def get_or_create_tags(names) -> list[Tag]:
+    from django.utils.text import slugify
+
+    tags = []
+    for name in {n.strip() for n in names if n.strip()}:
+        tag, _created = Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name)[:80] or name[:80]})
+        tags.append(tag)
+    return tags
+
+
+# --- images ------------------------------------------------------------------------------------
+
+
+def attach_images(product: Product, assets) -> list:
+    """Attach ingested images after the product's existing ones; the first becomes primary if none is."""
+    from catalog.models import ProductImage
+
+    created = []
+    with transaction.atomic():
+        existing = list(product.images.select_for_update().values_list("asset_id", "position", "is_primary"))
+        attached = {asset_id for asset_id, _pos, _primary in existing}
+        position = max((pos for _a, pos, _p in existing), default=-1) + 1
+        has_primary = any(primary for _a, _pos, primary in existing)
+        for asset in assets:
+            if asset.pk in attached:
+                continue
+            created.append(
+                ProductImage.objects.create(
+                    product=product, asset=asset, position=position, is_primary=not has_primary, alt_text=product.name
+                )
+            )
+            attached.add(asset.pk)
+            position += 1
+            has_primary = True
+    return created
+
+
+def price_change_preview(queryset, *, mode: str, value, rounding: str = "cent", sample: int = 10) -> dict:
+    """How many products a price change would change or refuse, and a sample of old and new prices.
+
+    Grouped by current price, so a preview of 100,000 products reads a few hundred distinct prices.
+    """
+    from django.db.models import Count
+
+    changed = unchanged = refused = 0
+    for row in queryset.order_by().values("price").annotate(n=Count("pk")):
+        try:
+            price = new_price(row["price"], mode=mode, value=Decimal(value), rounding=rounding)
+        except ValidationError:
+            refused += row["n"]
+            continue
+        if price == row["price"]:
+            unchanged += row["n"]
+        else:
+            changed += row["n"]
+    rows = []
+    for product in queryset.order_by("sku")[:sample]:
+        try:
+            after = new_price(product.price, mode=mode, value=Decimal(value), rounding=rounding)
+        except ValidationError:
+            after = _("refused (negative)")
+        rows.append((product.sku, product.name, product.price, after))
+    return {
+        "summary": _(
+            "%(changed)s will change, %(unchanged)s stay the same, %(refused)s would become negative and are skipped."
+        )
+        % {"changed": changed, "unchanged": unchanged, "refused": refused},
+        "headings": [_("SKU"), _("Name"), _("Price now"), _("New price")],
+        "rows": rows,
+        "changed": changed,
+        "unchanged": unchanged,
+        "refused": refused,
+    }
