@@ -37,6 +37,7 @@ class Result:
     queries_for: int | None = None  # queries are counted on a small sample of this many units
     peak_rss_mb: float | None = None
     extra: dict = field(default_factory=dict)
+    baseline: str | None = None  # the result this one is compared with; the suite's first when None
 
     @property
     def per_second(self) -> float:

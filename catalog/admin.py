@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
@@ -22,6 +21,8 @@ from unfold.decorators import action, display
 
 from backoffice import jobs
 from backoffice.admin import EMPTY, _redirect
+from backoffice.admin_rendering import FastRowsMixin, label
+from backoffice.changelists import PageThenAnnotateMixin
 from backoffice.paginators import EstimatedCountPaginator
 from catalog import services
 from catalog.forms import PriceChangeForm, ProductAdminForm, StockAdjustmentForm, TagsForm
@@ -108,7 +109,7 @@ class ProductImageInline(ImagePreviewInlineMixin, TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ProductAdmin(PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "thumbnail",
         "sku",
@@ -189,12 +190,18 @@ class ProductAdmin(SimpleHistoryAdmin, ModelAdmin):
 
     # --- queryset, search, form ---------------------------------------------------------------
 
-    def get_queryset(self, request):
+    def get_base_queryset(self, request):
         # all_objects: the deleted filter decides; deleted rows stay reachable for restore.
-        queryset = Product.all_objects.get_queryset()
+        return Product.all_objects.get_queryset()
+
+    def get_queryset(self, request):
+        queryset = self.get_base_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
-            return queryset.with_admin_annotations()
+            return queryset.with_admin_aliases()  # the page is annotated in annotate_page
         return queryset
+
+    def annotate_page(self, queryset):
+        return queryset.select_related(*self.list_select_related).with_admin_annotations()
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
@@ -239,17 +246,16 @@ class ProductAdmin(SimpleHistoryAdmin, ModelAdmin):
     def stock_badge(self, obj: Product) -> str:
         text = number_format(obj.stock, force_grouping=True)
         if obj.stock == 0:
-            return render_to_string("unfold/helpers/label.html", {"text": text, "type": "danger"})
+            return label(text, "danger")
         if obj.is_low_stock:
-            return render_to_string("unfold/helpers/label.html", {"text": text, "type": "warning"})
+            return label(text, "warning")
         return text
 
     @display(description=_("Status"), ordering="status")
     def status_badge(self, obj: Product) -> str:
-        label = obj.get_status_display()
         if obj.deleted_at:
-            return render_to_string("unfold/helpers/label.html", {"text": _("Deleted"), "type": "danger"})
-        return render_to_string("unfold/helpers/label.html", {"text": label, "type": STATUS_COLOURS[obj.status]})
+            return label(str(_("Deleted")), "danger")
+        return label(obj.get_status_display(), STATUS_COLOURS[obj.status])
 
     @display(description=_("Images"), ordering="image_count")
     def image_count(self, obj: Product) -> int:

@@ -54,30 +54,36 @@ class ProductQuerySet(SoftDeleteQuerySet):
         first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("-is_primary", "position")
         return self.annotate(primary_asset_id=Subquery(first_image.values("asset_id")[:1]))
 
-    def with_admin_annotations(self):
+    def admin_sort_expressions(self) -> dict:
+        """The admin's computed columns: row expressions and correlated subqueries (an index hit each)."""
         from catalog.models import ProductImage, StockMovement
 
-        return self.with_primary_asset().annotate(
-            image_count=count_of(ProductImage.objects.filter(product=OuterRef("pk")), "product"),
-            thumb_file=variant_file("primary_asset_id"),
-            stock_value=ExpressionWrapper(
-                F("stock") * F("cost"), output_field=DecimalField(max_digits=20, decimal_places=2)
-            ),
-            margin_pct=Case(
-                When(
-                    price__gt=0,
-                    then=ExpressionWrapper(
-                        F("margin") * Value(100) / F("price"),
-                        output_field=DecimalField(max_digits=12, decimal_places=1),
-                    ),
-                ),
+        money = DecimalField(max_digits=20, decimal_places=2)
+        percent = DecimalField(max_digits=12, decimal_places=1)
+        return {
+            "image_count": count_of(ProductImage.objects.filter(product=OuterRef("pk")), "product"),
+            "stock_value": ExpressionWrapper(F("stock") * F("cost"), output_field=money),
+            "margin_pct": Case(
+                When(price__gt=0, then=ExpressionWrapper(F("margin") * Value(100) / F("price"), output_field=percent)),
                 default=None,
-                output_field=DecimalField(max_digits=12, decimal_places=1),
+                output_field=percent,
             ),
-            last_movement_at=Subquery(
+            "last_movement_at": Subquery(
                 StockMovement.objects.filter(product=OuterRef("pk")).order_by("-id").values("created_at")[:1]
             ),
+        }
+
+    def with_admin_annotations(self):
+        """Every computed column of the admin, for a page of rows."""
+        return (
+            self.with_primary_asset()
+            .annotate(**self.admin_sort_expressions())
+            .annotate(thumb_file=variant_file("primary_asset_id"))
         )
+
+    def with_admin_aliases(self):
+        """The same columns as aliases: usable by order_by() and filter(), computed only when used."""
+        return self.alias(**self.admin_sort_expressions())
 
 
 class ProductManager(models.Manager.from_queryset(ProductQuerySet)):

@@ -28,9 +28,10 @@ class Command(BaseCommand):
         # DEBUG would log every query: slower, and memory that grows with the run.
         with override_settings(DEBUG=False):
             results = run(rows, self.stdout)
-        baseline = results[0]
+        by_name = {r.name: r for r in results}
         width = max(len(r.name) for r in results)
         for result in results:
+            baseline = by_name.get(result.baseline) or results[0]
             ratio = baseline.seconds / result.seconds if result.seconds else 0
             queries = f"{result.queries} queries/{result.queries_for or rows}" if result.queries is not None else ""
             per_unit = result.seconds * 1000 / result.units if result.units else 0
