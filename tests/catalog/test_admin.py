@@ -204,3 +204,31 @@ def test_reference_admins_render_with_counts(admin_client):
         response = admin_client.get(reverse(f"admin:catalog_{name}_changelist"))
         assert response.status_code == 200, name
     assert admin_client.get(reverse("admin:catalog_stockmovement_add")).status_code == 403
+
+
+def test_history_shows_the_diff_and_can_revert(admin_client):
+    from catalog import services
+
+    product = make_products(1)[0]
+    old_price = product.price
+    services.change_price(product, mode="amount", value=Decimal("5"))
+    page = admin_client.get(reverse("admin:catalog_product_history", args=[product.pk]))
+    assert page.status_code == 200
+    assert "Price change" in page.content.decode()
+    first = product.history.earliest()
+    url = reverse("admin:catalog_product_simple_history", args=[product.pk, first.history_id])
+    assert admin_client.get(url).status_code == 200
+    data = {
+        "sku": product.sku,
+        "name": product.name,
+        "slug": product.slug,
+        "status": product.status,
+        "price": str(old_price),
+        "cost": str(product.cost),
+        "low_stock_threshold": "5",
+        "category": str(product.category_id),
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+    }
+    assert admin_client.post(url, data).status_code == 302
+    assert Product.objects.get(pk=product.pk).price == old_price
