@@ -429,3 +429,8 @@ MEDIA_ENCODE_THREADS = env.int("MEDIA_ENCODE_THREADS", default=2)
 MEDIA_VARIANT_SPECS = None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1000 * 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1000 * 1000
+
+# --- Orders ---------------------------------------------------------------------------------
+
+# Tax on (subtotal - discount + shipping), rounded to the cent.
+ORDER_TAX_RATE = env.str("ORDER_TAX_RATE", default="0.19")

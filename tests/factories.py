@@ -70,3 +70,21 @@ class ProductFactory(factory.django.DjangoModelFactory):
     cost = factory.LazyAttribute(lambda p: (p.price * 6 / 10).quantize(p.price))
     stock = 50
     status = "active"
+
+
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Analytical Way",
+    "postal_code": "10115",
+    "city": "Berlin",
+    "country": "DE",
+}
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Customer"
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    billing_address = factory.LazyFunction(lambda: dict(ADDRESS))

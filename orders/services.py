@@ -1,0 +1,215 @@
+"""The order lifecycle: placement (all lines or none, stock taken safely) and status transitions."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog import services as catalog
+from catalog.models import Product, StockMovement
+from orders.models import Counter, Order, OrderLine
+
+CENT = Decimal("0.01")
+NUMBER_PREFIX = "SO-"
+
+# from status -> the statuses it may move to
+TRANSITIONS = {
+    Order.Status.PENDING: {Order.Status.PAID, Order.Status.CANCELLED},
+    Order.Status.PAID: {Order.Status.PROCESSING, Order.Status.SHIPPED, Order.Status.CANCELLED},
+    Order.Status.PROCESSING: {Order.Status.SHIPPED, Order.Status.CANCELLED},
+    Order.Status.SHIPPED: {Order.Status.DELIVERED},
+    Order.Status.DELIVERED: {Order.Status.RETURNED},
+    Order.Status.CANCELLED: set(),
+    Order.Status.RETURNED: set(),
+}
+TIMESTAMPS = {
+    Order.Status.PAID: "paid_at",
+    Order.Status.SHIPPED: "shipped_at",
+    Order.Status.DELIVERED: "delivered_at",
+    Order.Status.CANCELLED: "cancelled_at",
+    Order.Status.RETURNED: "returned_at",
+}
+NOTIFY = {Order.Status.SHIPPED: "shipped", Order.Status.CANCELLED: "cancelled"}
+
+
+class InvalidTransition(ValidationError):
+    pass
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def next_order_number() -> str:
+    """Unique under concurrency; gaps are fine (a failed placement may use up a number)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('orders_order_number_seq')")
+            value = cursor.fetchone()[0]
+    else:
+        # SQLite serialises writers, so a counter row updated in place cannot hand out a number twice.
+        with transaction.atomic():
+            Counter.objects.get_or_create(name="order")
+            Counter.objects.filter(name="order").update(value=F("value") + 1)
+            value = Counter.objects.get(name="order").value
+    return f"{NUMBER_PREFIX}{value:06d}"
+
+
+def compute_totals(subtotal: Decimal, *, discount=Decimal("0"), shipping=Decimal("0"), tax_rate=None) -> dict:
+    """Totals in cents, rounded half up: tax on (subtotal - discount + shipping)."""
+    rate = Decimal(str(settings.ORDER_TAX_RATE if tax_rate is None else tax_rate))
+    subtotal, discount, shipping = money(subtotal), money(discount), money(shipping)
+    if discount < 0 or shipping < 0:
+        raise ValidationError(_("Discount and shipping cannot be negative."), code="negative_amount")
+    if discount > subtotal:
+        raise ValidationError(_("The discount cannot exceed the subtotal."), code="discount_too_large")
+    taxable = subtotal - discount + shipping
+    tax = money(taxable * rate)
+    return {"subtotal": subtotal, "discount": discount, "shipping": shipping, "tax": tax, "total": taxable + tax}
+
+
+def place_order(
+    *,
+    customer,
+    lines,
+    source: str = "admin",
+    external_ref: str | None = None,
+    user=None,
+    discount=Decimal("0"),
+    shipping=Decimal("0"),
+    currency: str = "EUR",
+) -> Order:
+    """Place an order for ``lines`` [(product, quantity), ...]: every line or none.
+
+    Stock is taken through catalog.services with conditional updates, product by product in primary
+    key order, so two orders sharing products can never deadlock. Idempotent on
+    ``(source, external_ref)``: placing the same external order again returns the first one.
+    """
+    if external_ref:
+        existing = Order.objects.filter(source=source, external_ref=external_ref).first()
+        if existing is not None:
+            return existing
+    if source not in Order.Source.values:
+        raise ValidationError(_("Unknown order source: %(source)s.") % {"source": source}, code="source")
+    if customer is None or getattr(customer, "deleted_at", None):
+        raise ValidationError(_("Choose an existing customer."), code="customer")
+    merged: OrderedDict = OrderedDict()
+    for product, quantity in lines:
+        quantity = int(quantity)
+        if quantity <= 0:
+            raise ValidationError(_("Every line needs a quantity of at least 1."), code="quantity")
+        merged[product.pk] = (product, merged.get(product.pk, (product, 0))[1] + quantity)
+    if not merged:
+        raise ValidationError(_("An order needs at least one line."), code="no_lines")
+    try:
+        with transaction.atomic():
+            return _place(customer, merged, source, external_ref, user, discount, shipping, currency)
+    except IntegrityError:
+        # The same external order was placed at the same moment by someone else: theirs is ours.
+        if external_ref:
+            existing = Order.objects.filter(source=source, external_ref=external_ref).first()
+            if existing is not None:
+                return existing
+        raise
+
+
+def _place(customer, merged, source, external_ref, user, discount, shipping, currency) -> Order:
+    products = {p.pk: p for p in Product.objects.filter(pk__in=merged.keys())}
+    missing = [str(product) for pk, (product, _q) in merged.items() if pk not in products]
+    if missing:
+        raise ValidationError(_("Not available: %(products)s.") % {"products": ", ".join(missing)}, code="gone")
+    inactive = [p.sku for p in products.values() if p.status != Product.Status.ACTIVE]
+    if inactive:
+        raise ValidationError(
+            _("Not for sale (not active): %(skus)s.") % {"skus": ", ".join(sorted(inactive))}, code="inactive"
+        )
+    number = next_order_number()
+    subtotal = sum((products[pk].price * quantity for pk, (_p, quantity) in merged.items()), Decimal("0"))
+    order = Order.objects.create(
+        number=number,
+        customer=customer,
+        currency=currency,
+        billing_address=customer.billing_address or {},
+        shipping_address=customer.shipping_address or customer.billing_address or {},
+        placed_at=timezone.now(),
+        source=source,
+        external_ref=external_ref or None,
+        **compute_totals(subtotal, discount=discount, shipping=shipping),
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product_id=pk,
+            sku=products[pk].sku,
+            name=products[pk].name,
+            unit_price=products[pk].price,
+            quantity=quantity,
+            line_total=money(products[pk].price * quantity),
+        )
+        for pk, (_p, quantity) in merged.items()
+    )
+    for pk in sorted(merged, key=str):  # a fixed order: no deadlocks between concurrent orders
+        catalog.record_sale(products[pk], merged[pk][1], reference=number, user=user)
+    order._change_reason = _("Placed")
+    _schedule_notification(order, "placed")
+    return order
+
+
+def transition(order: Order, to_status: str, *, user=None, **details) -> Order:
+    """Move an order to ``to_status`` if the lifecycle allows it; puts stock back exactly once on
+    cancel and return; records history with the user; notifies the customer after commit."""
+    if to_status not in Order.Status.values:
+        raise InvalidTransition(_("Unknown order status: %(status)s.") % {"status": to_status}, code="status")
+    with transaction.atomic():
+        # The row lock makes concurrent moves of one order take turns; the loser sees the new status.
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        current = locked.status
+        if to_status not in TRANSITIONS[current]:
+            raise InvalidTransition(
+                _("Order %(number)s is %(current)s; it cannot become %(target)s.")
+                % {
+                    "number": locked.number,
+                    "current": Order.Status(current).label,
+                    "target": Order.Status(to_status).label,
+                },
+                code="invalid_transition",
+            )
+        if to_status == Order.Status.SHIPPED:
+            carrier = (details.get("carrier") or "").strip()
+            if not carrier:
+                raise ValidationError({"carrier": _("Name the carrier to ship an order.")}, code="carrier")
+            locked.carrier = carrier[:60]
+            locked.tracking_number = (details.get("tracking_number") or "").strip()[:80]
+        if to_status in (Order.Status.CANCELLED, Order.Status.RETURNED):
+            reason = (
+                StockMovement.Reason.CANCELLATION
+                if to_status == Order.Status.CANCELLED
+                else StockMovement.Reason.RETURN
+            )
+            lines = sorted(locked.lines.select_related("product"), key=lambda line: str(line.product_id))
+            for line in lines:
+                catalog.restock_sale(line.product, line.quantity, reason=reason, reference=locked.number, user=user)
+        locked.status = to_status
+        if to_status in TIMESTAMPS:
+            setattr(locked, TIMESTAMPS[to_status], timezone.now())
+        if user is not None and user.is_authenticated:
+            locked._history_user = user
+        locked._change_reason = _("Status: %(status)s") % {"status": Order.Status(to_status).label}
+        locked.save()
+        if to_status in NOTIFY:
+            _schedule_notification(locked, NOTIFY[to_status])
+    return locked
+
+
+def _schedule_notification(order: Order, kind: str) -> None:
+    from orders.tasks import send_order_notification
+
+    order_id = str(order.pk)
+    transaction.on_commit(lambda: send_order_notification.delay(order_id, kind))
