@@ -32,6 +32,13 @@ def _groups() -> list[dict]:
             ],
         },
         {
+            "title": _("Orders"),
+            "items": [
+                _model_item(_("Orders"), "shopping_cart", "orders", "order"),
+                _model_item(_("Customers"), "group", "orders", "customer"),
+            ],
+        },
+        {
             "title": _("Catalog"),
             "items": [
                 _model_item(_("Products"), "inventory_2", "catalog", "product"),

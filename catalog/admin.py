@@ -2,12 +2,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import (
@@ -19,8 +17,8 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import action, display
 
-from backoffice import jobs
 from backoffice.admin import EMPTY, _redirect
+from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_rendering import FastRowsMixin, label
 from backoffice.changelists import PageThenAnnotateMixin
 from backoffice.paginators import EstimatedCountPaginator
@@ -109,7 +107,7 @@ class ProductImageInline(ImagePreviewInlineMixin, TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
+class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "thumbnail",
         "sku",
@@ -415,52 +413,6 @@ class ProductAdmin(PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, Mod
 
     def _change_url(self, product) -> str:
         return reverse("admin:catalog_product_change", args=[product.pk])
-
-    def _start(self, request, kind: str, queryset, params: dict) -> None:
-        ids = list(queryset.order_by().values_list("pk", flat=True))
-        if not ids:
-            self.message_user(request, _("None of the selected products needs this."), messages.WARNING)
-            return
-        job = jobs.start_job(kind, items=ids, params=params, user=request.user)
-        url = reverse("admin:backoffice_job_change", args=[job.pk])
-        self.message_user(
-            request,
-            format_html(
-                '{} <a class="underline" href="{}">{}</a>',
-                ngettext(
-                    "%(label)s: %(count)d product queued as a job.",
-                    "%(label)s: %(count)d products queued as a job.",
-                    job.total,
-                )
-                % {"label": job.kind_label, "count": job.total},
-                url,
-                _("Follow its progress"),
-            ),
-        )
-
-    def _bulk_form_action(self, request, queryset, *, form_class, kind, title, submit_label, params, preview=None):
-        """An intermediate page with a form; applying it starts the job. Bad input re-shows the form."""
-        applying = "apply" in request.POST
-        previewing = "preview" in request.POST
-        form = form_class(request.POST) if (applying or previewing) else form_class()
-        if applying and form.is_valid():
-            self._start(request, kind, queryset, params(form))
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "form": form,
-            "action": request.POST.get("action", ""),
-            "select_across": request.POST.get("select_across", "0"),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            "count": queryset.count(),
-            "form_url": request.get_full_path(),
-            "submit_label": submit_label,
-            "can_preview": preview is not None,
-            "preview": preview(form) if preview and previewing and form.is_valid() else None,
-        }
-        return TemplateResponse(request, "catalog/admin/bulk_action.html", context)
 
 
 # --- reference data ------------------------------------------------------------------------------

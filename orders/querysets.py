@@ -32,16 +32,23 @@ class OrderQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=["pending", "paid", "processing"])
 
-    def with_line_stats(self):
+    def line_stat_expressions(self) -> dict:
         from orders.models import OrderLine
 
         lines = OrderLine.objects.filter(order=OuterRef("pk")).order_by().values("order")
-        return self.annotate(
-            line_count=Coalesce(Subquery(lines.annotate(n=Count("pk")).values("n")[:1]), Value(0)),
-            units=Coalesce(
+        return {
+            "line_count": Coalesce(Subquery(lines.annotate(n=Count("pk")).values("n")[:1]), Value(0)),
+            "units": Coalesce(
                 Subquery(lines.annotate(u=Sum("quantity")).values("u")[:1]), Value(0), output_field=IntegerField()
             ),
-        )
+        }
+
+    def with_line_stats(self):
+        return self.annotate(**self.line_stat_expressions())
+
+    def with_line_aliases(self):
+        """The same as aliases, for ordering a changelist without computing them for every row."""
+        return self.alias(**self.line_stat_expressions())
 
     def search(self, term: str):
         term = (term or "").strip()

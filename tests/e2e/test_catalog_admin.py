@@ -50,7 +50,7 @@ def test_adjust_stock_and_bulk_price_change(page, live_server, transactional_db)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "bulk-price-change.png", full_page=True)
     page.locator("button[name=apply]").click()
-    expect(page.get_by_text("3 products queued as a job")).to_be_visible()
+    expect(page.get_by_text("3 items queued as a job")).to_be_visible()
     assert Job.objects.get(kind="catalog.change_prices").status == Job.Status.SUCCEEDED
     assert set(Product.objects.values_list("price", flat=True)) == {Decimal("11.00")}
     page.goto(f"{live_server.url}/admin/catalog/product/")

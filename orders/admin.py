@@ -1,0 +1,369 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import RangeDateTimeFilter, RangeNumericFilter
+from unfold.decorators import action, display
+
+from backoffice.admin import EMPTY, _redirect
+from backoffice.admin_bulk import BulkJobActionsMixin
+from backoffice.admin_rendering import FastRowsMixin, label
+from backoffice.changelists import PageThenAnnotateMixin
+from backoffice.paginators import EstimatedCountPaginator
+from orders import services
+from orders.forms import LineFormSet, PlaceOrderForm, ShipDialogForm, ShipForm
+from orders.models import Customer, Notification, Order, OrderLine
+
+STATUS_COLOURS = {
+    Order.Status.PENDING: "info",
+    Order.Status.PAID: "primary",
+    Order.Status.PROCESSING: "primary",
+    Order.Status.SHIPPED: "warning",
+    Order.Status.DELIVERED: "success",
+    Order.Status.CANCELLED: None,
+    Order.Status.RETURNED: "danger",
+}
+
+
+class HasTrackingFilter(admin.SimpleListFilter):
+    title = _("tracking")
+    parameter_name = "has_tracking"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("With tracking number")), ("no", _("Without tracking number"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(tracking_number="")
+        if self.value() == "no":
+            return queryset.filter(tracking_number="")
+        return queryset
+
+
+class OrderLineInline(TabularInline):
+    model = OrderLine
+    fields = ["sku", "name", "product", "unit_price", "quantity", "line_total"]
+    readonly_fields = fields  # snapshots of the moment the order was placed
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
+    list_display = ["number", "customer", "status_badge", "line_count", "units", "total", "placed_at", "source"]
+    list_select_related = ["customer"]
+    list_filter = [
+        "status",
+        ("placed_at", RangeDateTimeFilter),
+        ("total", RangeNumericFilter),
+        "source",
+        HasTrackingFilter,
+    ]
+    list_filter_submit = True
+    search_fields = ["number", "external_ref", "customer__email", "customer__name"]
+    search_help_text = _("Order number, external reference, customer email or name.")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    ordering = ["-placed_at"]
+    autocomplete_fields = ["customer"]
+    inlines = [OrderLineInline]
+    actions = ["mark_paid_selected", "ship_selected", "cancel_selected"]
+    actions_detail = ["mark_paid", "ship", "deliver", "cancel", "packing_slip_link"]
+    fieldsets = [
+        (None, {"fields": ["number", "status_badge", "customer", "source", "external_ref"]}),
+        (_("Amounts"), {"fields": [("subtotal", "discount"), ("shipping", "tax"), "total", "currency"]}),
+        (_("Shipping"), {"fields": ["carrier", "tracking_number", "shipping_address", "billing_address"]}),
+        (_("Timeline"), {"fields": ["timeline"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f.name for f in Order._meta.fields if f.name != "customer"] + ["status_badge", "timeline"]
+        if obj is not None and obj.status != Order.Status.PENDING:
+            fields.append("customer")  # a placed order keeps its customer once paid
+        return fields
+
+    def get_base_queryset(self, request):
+        return Order.objects.all()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            return queryset.with_line_aliases()  # the page is annotated in annotate_page
+        return queryset
+
+    def annotate_page(self, queryset):
+        return queryset.select_related("customer").with_line_stats()
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.search(search_term), False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # orders are cancelled, never deleted
+
+    def get_urls(self):
+        return [
+            path("place/", self.admin_site.admin_view(self.place_order_view), name="orders_order_place"),
+            path(
+                "<uuid:object_id>/packing-slip/",
+                self.admin_site.admin_view(self.packing_slip_view),
+                name="orders_order_packing_slip",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:orders_order_place")
+
+    # --- columns -------------------------------------------------------------------------------
+
+    @display(description=_("Status"), ordering="status")
+    def status_badge(self, obj: Order) -> str:
+        return label(obj.get_status_display(), STATUS_COLOURS[obj.status])
+
+    @display(description=_("Lines"), ordering="line_count")
+    def line_count(self, obj: Order) -> int:
+        return obj.line_count
+
+    @display(description=_("Units"), ordering="units")
+    def units(self, obj: Order) -> int:
+        return obj.units
+
+    @display(description=_("Timeline"))
+    def timeline(self, obj: Order) -> str:
+        if obj is None or obj.pk is None:
+            return EMPTY
+        records = obj.history.select_related("history_user").order_by("history_date")
+        rows, previous = [], None
+        for record in records:
+            if record.status == previous:
+                continue
+            previous = record.status
+            who = record.history_user or (record.history_job_id and _("a job")) or _("the system")
+            rows.append((date_format(record.history_date, "SHORT_DATETIME_FORMAT"), record.get_status_display(), who))
+        sent = Notification.objects.filter(order=obj).order_by("sent_at")
+        rows += [
+            (
+                date_format(n.sent_at, "SHORT_DATETIME_FORMAT"),
+                _("Email: %(kind)s") % {"kind": n.get_kind_display()},
+                n.recipient,
+            )
+            for n in sent
+        ]
+        rows.sort(key=lambda row: row[0])
+        return format_html(
+            "<ol class='text-sm flex flex-col gap-1'>{}</ol>",
+            format_html_join(
+                "", "<li><span class='font-mono'>{}</span> &middot; <strong>{}</strong> &middot; {}</li>", rows
+            ),
+        )
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def place_order_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PlaceOrderForm(request.POST or None)
+        formset = LineFormSet(request.POST or None, prefix="lines")
+        errors = []
+        if request.method == "POST" and form.is_valid() and formset.is_valid():
+            lines = [(f.cleaned_data["product"], f.cleaned_data["quantity"]) for f in formset if f.cleaned_data]
+            try:
+                order = services.place_order(
+                    customer=form.cleaned_data["customer"],
+                    lines=lines,
+                    source=Order.Source.ADMIN,
+                    user=request.user,
+                    discount=form.cleaned_data["discount"],
+                    shipping=form.cleaned_data["shipping"],
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                self.message_user(request, _("Order %(number)s placed.") % {"number": order.number})
+                return redirect("admin:orders_order_change", order.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Place an order"),
+            "form": form,
+            "formset": formset,
+            "errors": errors,
+            "media": self.media + form.media + formset.media,
+        }
+        return TemplateResponse(request, "orders/admin/place_order.html", context)
+
+    def packing_slip_view(self, request, object_id):
+        order = get_object_or_404(Order.objects.select_related("customer"), pk=object_id)
+        if not self.has_view_permission(request, order):
+            raise PermissionDenied
+        lines = list(order.lines.all())
+        context = {"order": order, "lines": lines, "units": sum(line.quantity for line in lines)}
+        return TemplateResponse(request, "orders/admin/packing_slip.html", context)
+
+    # --- detail actions ----------------------------------------------------------------------------
+
+    def _move(self, request, object_id, to_status, **details):
+        order = get_object_or_404(Order, pk=object_id)
+        try:
+            order = services.transition(order, to_status, user=request.user, **details)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Order %(number)s is now %(status)s.")
+                % {"number": order.number, "status": order.get_status_display()},
+            )
+        return _redirect(request, reverse("admin:orders_order_change", args=[object_id]))
+
+    @action(
+        description=_("Mark paid"),
+        permissions=["change"],
+        icon="payments",
+        url_path="mark-paid",
+        dialog={"title": _("Mark this order paid?"), "form_submit_text": _("Mark paid")},
+    )
+    def mark_paid(self, request, form, object_id):
+        return self._move(request, object_id, Order.Status.PAID)
+
+    @action(
+        description=_("Ship"),
+        permissions=["change"],
+        icon="local_shipping",
+        url_path="ship",
+        dialog={"title": _("Ship this order"), "form_class": ShipDialogForm, "form_submit_text": _("Ship")},
+    )
+    def ship(self, request, form, object_id):
+        return self._move(request, object_id, Order.Status.SHIPPED, **form.cleaned_data)
+
+    @action(
+        description=_("Deliver"),
+        permissions=["change"],
+        icon="done_all",
+        url_path="deliver",
+        dialog={"title": _("Mark this order delivered?"), "form_submit_text": _("Delivered")},
+    )
+    def deliver(self, request, form, object_id):
+        return self._move(request, object_id, Order.Status.DELIVERED)
+
+    @action(
+        description=_("Cancel"),
+        permissions=["change"],
+        icon="cancel",
+        url_path="cancel",
+        dialog={
+            "title": _("Cancel this order?"),
+            "description": _("Its stock goes back on the shelf and the customer is told."),
+            "form_submit_text": _("Cancel order"),
+        },
+    )
+    def cancel(self, request, form, object_id):
+        return self._move(request, object_id, Order.Status.CANCELLED)
+
+    @action(description=_("Packing slip"), permissions=["view"], icon="print", url_path="packing-slip-link")
+    def packing_slip_link(self, request, object_id):
+        return redirect("admin:orders_order_packing_slip", object_id)
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        order = Order.objects.filter(pk=object_id).only("status").first()
+        if order is None:
+            return actions
+        allowed = services.TRANSITIONS[order.status]
+        wanted = {
+            "mark_paid": Order.Status.PAID,
+            "ship": Order.Status.SHIPPED,
+            "deliver": Order.Status.DELIVERED,
+            "cancel": Order.Status.CANCELLED,
+        }
+        return [
+            a
+            for a in actions
+            if (name := a.action_name.removeprefix("orders_order_")) not in wanted or wanted[name] in allowed
+        ]
+
+    # --- bulk actions ----------------------------------------------------------------------------------
+
+    @action(description=_("Mark paid"), permissions=["change"])
+    def mark_paid_selected(self, request, queryset):
+        self._start(request, "orders.mark_paid", queryset, {})
+
+    @action(description=_("Ship..."), permissions=["change"])
+    def ship_selected(self, request, queryset):
+        return self._bulk_form_action(
+            request,
+            queryset,
+            form_class=ShipForm,
+            kind="orders.ship",
+            title=_("Ship orders"),
+            submit_label=_("Ship"),
+            params=lambda form: {"carrier": form.cleaned_data["carrier"]},
+        )
+
+    @action(description=_("Cancel"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        self._start(request, "orders.cancel", queryset, {})
+
+
+class VipFilter(admin.SimpleListFilter):
+    title = _("VIP")
+    parameter_name = "vip"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("VIP")), ("no", _("Not VIP"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_vip=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Customer)
+class CustomerAdmin(FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
+    list_display = ["name", "email", "company", "vip", "order_count", "lifetime_value", "last_order_at"]
+    list_filter = [VipFilter]
+    search_fields = ["name", "email", "company", "phone"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["name", "email", "company", "phone", "is_vip", "notes"]}),
+        (
+            _("Addresses"),
+            {
+                "fields": ["billing_address", "shipping_address"],
+                "description": _(
+                    'JSON: {"name", "line1", "line2", "postal_code", "city", "country"}; country as a two-letter code.'
+                ),
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_order_stats()
+
+    @display(description=_("VIP"), ordering="is_vip", boolean=True)
+    def vip(self, obj: Customer) -> bool:
+        return obj.is_vip
+
+    @display(description=_("Orders"), ordering="order_count")
+    def order_count(self, obj: Customer) -> str:
+        return number_format(obj.order_count, force_grouping=True)
+
+    @display(description=_("Lifetime value"), ordering="lifetime_value")
+    def lifetime_value(self, obj: Customer) -> str:
+        return number_format(obj.lifetime_value, 2, force_grouping=True)
+
+    @display(description=_("Last order"), ordering="last_order_at")
+    def last_order_at(self, obj: Customer) -> str:
+        return date_format(obj.last_order_at, "SHORT_DATETIME_FORMAT") if obj.last_order_at else EMPTY
