@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -208,8 +211,24 @@ def transition(order: Order, to_status: str, *, user=None, **details) -> Order:
     return locked
 
 
+_muted: ContextVar[bool] = ContextVar("orders_notifications_muted", default=False)
+
+
+@contextmanager
+def notifications_muted() -> Iterator[None]:
+    """Place and move orders without emailing anyone (demo data, back-filled history)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def _schedule_notification(order: Order, kind: str) -> None:
     from orders.tasks import send_order_notification
+
+    if _muted.get():
+        return
 
     order_id = str(order.pk)
     transaction.on_commit(lambda: send_order_notification.delay(order_id, kind))

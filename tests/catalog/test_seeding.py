@@ -2,6 +2,7 @@ import io
 import json
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db.models import Sum
@@ -16,7 +17,7 @@ def test_seed_demo_builds_a_consistent_catalogue(settings, tmp_path, django_capt
     settings.VAR_DIR = tmp_path
     out = io.StringIO()
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", "--products", "300", "--images", "2", stdout=out)
+        call_command("seed_demo", "--products", "300", "--images", "2", "--orders", "40", stdout=out)
     assert Product.objects.count() == 300
     assert Category.objects.filter(depth=2).exists()
     assert all(" / " in path for path in Category.objects.filter(depth=2).values_list("path", flat=True))
@@ -26,6 +27,16 @@ def test_seed_demo_builds_a_consistent_catalogue(settings, tmp_path, django_capt
     assert ProductImage.objects.filter(asset__status="ready").count() == 2
     for barcode in Product.objects.values_list("barcode", flat=True)[:20]:
         validate_barcode(barcode)
+    from orders.models import Order
+
+    assert 30 <= Order.objects.count() <= 40
+    assert {"pending", "delivered"} <= set(Order.objects.values_list("status", flat=True))
+    assert not mail.outbox  # demo orders email nobody
+    sold = Product.objects.aggregate(s=Sum("units_sold"))["s"]
+    assert (
+        sold
+        == -StockMovement.objects.filter(reason__in=["sale", "cancellation", "return"]).aggregate(s=Sum("delta"))["s"]
+    )
     call_command("seed_demo", "--products", "300", stdout=out)  # running again adds nothing
     assert Product.objects.count() == 300
     assert "already has 300 products" in out.getvalue()

@@ -9,12 +9,13 @@ DEMO_USERNAME = "admin"
 
 
 class Command(BaseCommand):
-    help = "Create demo data: a superuser, a catalogue with photos (orders arrive with that app)."
+    help = "Create demo data: a superuser, a catalogue with photos, customers and orders."
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=42, help="Random seed, so two runs make the same data.")
         parser.add_argument("--products", type=int, default=2000, help="Products to create (default 2,000).")
         parser.add_argument("--images", type=int, default=24, help="Product photos through the media pipeline.")
+        parser.add_argument("--orders", type=int, default=500, help="Orders over the last 90 days (default 500).")
 
     def handle(self, *args, **options):
         password = self._demo_password()
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             user.save()
         self.stdout.write(self.style.SUCCESS("Demo superuser %s." % ("created" if created else "ready")))
         self._seed_catalog(options, user)
+        self._seed_orders(options, user)
         self.stdout.write(f"  Log in at http://127.0.0.1:8000/admin/ as {DEMO_USERNAME} / {password}")
 
     def _seed_catalog(self, options, user) -> None:
@@ -56,6 +58,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"{images} product photos ingested; variants render in the background.")
             )
+
+    def _seed_orders(self, options, user) -> None:
+        from orders.models import Order
+        from orders.seeding import seed_orders
+
+        if options["orders"] < 0:
+            raise CommandError("--orders cannot be negative.")
+        if Order.objects.exists():
+            self.stdout.write(f"There are orders already ({Order.objects.count():,}); not adding more.")
+            return
+        count = seed_orders(options["orders"], seed=options["seed"], user=user)
+        self.stdout.write(self.style.SUCCESS(f"{count:,} orders over the last 90 days, with customers."))
 
     def _demo_password(self) -> str:
         # One random password per checkout, kept in var/ so it survives re-seeding.

@@ -1,0 +1,95 @@
+"""Demo customers and about 90 days of orders, placed through the real services (stock, ledger, history)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from catalog.models import Product
+from orders.models import Customer, Order
+from orders.services import notifications_muted, place_order, transition
+
+FIRST = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "John", "Hedy", "Tim"]
+LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Backus"]
+CITIES = [
+    ("10115", "Berlin", "DE"),
+    ("75001", "Paris", "FR"),
+    ("1010", "Wien", "AT"),
+    ("8001", "Zürich", "CH"),
+    ("1012", "Amsterdam", "NL"),
+    ("20095", "Hamburg", "DE"),
+]
+# the lifecycle an order has reached, with weights: most are delivered, some still open, a few cancelled
+PATHS = [
+    ([], 10),
+    (["paid"], 8),
+    (["paid", "processing"], 7),
+    (["paid", "shipped"], 15),
+    (["paid", "shipped", "delivered"], 50),
+    (["cancelled"], 5),
+    (["paid", "cancelled"], 3),
+    (["paid", "shipped", "delivered", "returned"], 2),
+]
+CARRIERS = ["DHL", "UPS", "DPD", "GLS"]
+
+
+def seed_customers(count: int, rng: random.Random) -> list[Customer]:
+    customers = []
+    for i in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        postal, city, country = rng.choice(CITIES)
+        address = {
+            "name": f"{first} {last}",
+            "line1": f"{rng.randint(1, 200)} Market Street",
+            "postal_code": postal,
+            "city": city,
+            "country": country,
+        }
+        customers.append(
+            Customer(
+                email=f"{first}.{last}.{i}@example.com".lower(),
+                name=f"{first} {last}",
+                company=rng.choice(["", "", f"{last} GmbH", f"{last} & Co"]),
+                is_vip=rng.random() < 0.08,
+                billing_address=address,
+                shipping_address=address,
+            )
+        )
+    return Customer.objects.bulk_create(customers)
+
+
+def seed_orders(count: int, *, seed: int = 42, user=None) -> int:
+    rng = random.Random(seed)  # noqa: S311 - demo data, reproducible by seed
+    products = list(Product.objects.filter(status="active", stock__gte=20).order_by("sku")[:400])
+    if not products or count <= 0:
+        return 0
+    customers = seed_customers(max(20, count // 5), rng)
+    now = timezone.now()
+    made = 0
+    with notifications_muted():
+        for _ in range(count):
+            lines = [(p, rng.choice([1, 1, 1, 2, 3])) for p in rng.sample(products, rng.choice([1, 1, 2, 3, 4]))]
+            try:
+                order = place_order(customer=rng.choice(customers), lines=lines, user=user)
+            except ValidationError:  # a demo product ran out of stock: that order is simply not placed
+                continue
+            steps = rng.choices([p for p, _w in PATHS], weights=[w for _p, w in PATHS])[0]
+            for step in steps:
+                details = {"carrier": rng.choice(CARRIERS), "tracking_number": f"TRK{rng.randint(10**8, 10**9)}"}
+                order = transition(order, step, user=user, **(details if step == "shipped" else {}))
+            _backdate(order, now - timedelta(days=rng.uniform(0, 90)), rng)
+            made += 1
+    return made
+
+
+def _backdate(order: Order, placed, rng: random.Random) -> None:
+    """Spread the demo orders over the last 90 days, each step a little after the one before."""
+    stamps, moment = {"placed_at": placed}, placed
+    for field in ("paid_at", "shipped_at", "delivered_at", "returned_at", "cancelled_at"):
+        if getattr(order, field):
+            moment = moment + timedelta(hours=rng.uniform(1, 48))
+            stamps[field] = min(moment, timezone.now())
+    Order.objects.filter(pk=order.pk).update(**stamps)
