@@ -194,8 +194,11 @@ class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Si
 
     def get_queryset(self, request):
         queryset = self.get_base_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+        url_name = request.resolver_match.url_name if request.resolver_match else ""
+        if url_name.endswith("_changelist"):
             return queryset.with_admin_aliases()  # the page is annotated in annotate_page
+        if url_name == "autocomplete":
+            return queryset.alive()  # pickers elsewhere (order lines) never offer a deleted product
         return queryset
 
     def annotate_page(self, queryset):

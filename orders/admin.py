@@ -110,6 +110,14 @@ class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Simp
     def has_delete_permission(self, request, obj=None):
         return False  # orders are cancelled, never deleted
 
+    def revert_disabled(self, request, obj=None):
+        return True  # an order moves only through transition(); reverting history would bypass stock rules
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied  # the hidden revert button must not be reachable by a crafted POST
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def get_urls(self):
         return [
             path("place/", self.admin_site.admin_view(self.place_order_view), name="orders_order_place"),

@@ -118,3 +118,23 @@ def test_customer_admin(admin_client):
     response = admin_client.get(reverse("admin:orders_customer_changelist"), {"o": "-6", "vip": "no"})
     assert response.status_code == 200
     assert "Customer" in response.content.decode()
+
+
+def test_order_history_cannot_be_reverted(admin_client):
+    order = make_orders(1)[0]
+    transition(order, "paid")
+    record = order.history.earliest()
+    url = reverse("admin:orders_order_simple_history", args=[order.pk, record.history_id])
+    assert admin_client.get(url).status_code == 200  # viewing an old version is fine
+    assert admin_client.post(url, {"customer": str(order.customer_id)}).status_code == 403
+    assert Order.objects.get(pk=order.pk).status == "paid"
+
+
+def test_product_autocomplete_never_offers_deleted_products(admin_client):
+    from catalog.services import soft_delete_product
+
+    alive, gone = ProductFactory(name="Hose alive"), ProductFactory(name="Hose gone")
+    soft_delete_product(gone)
+    params = {"app_label": "orders", "model_name": "orderline", "field_name": "product", "term": "Hose"}
+    response = admin_client.get(reverse("admin:autocomplete"), params)
+    assert [r["id"] for r in response.json()["results"]] == [str(alive.pk)]
