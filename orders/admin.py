@@ -151,23 +151,19 @@ class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Simp
         if obj is None or obj.pk is None:
             return EMPTY
         records = obj.history.select_related("history_user").order_by("history_date")
-        rows, previous = [], None
+        events, previous = [], None
         for record in records:
             if record.status == previous:
                 continue
             previous = record.status
             who = record.history_user or (record.history_job_id and _("a job")) or _("the system")
-            rows.append((date_format(record.history_date, "SHORT_DATETIME_FORMAT"), record.get_status_display(), who))
-        sent = Notification.objects.filter(order=obj).order_by("sent_at")
-        rows += [
-            (
-                date_format(n.sent_at, "SHORT_DATETIME_FORMAT"),
-                _("Email: %(kind)s") % {"kind": n.get_kind_display()},
-                n.recipient,
-            )
-            for n in sent
+            events.append((record.history_date, record.get_status_display(), who))
+        events += [
+            (n.sent_at, _("Email: %(kind)s") % {"kind": n.get_kind_display()}, n.recipient)
+            for n in Notification.objects.filter(order=obj)
         ]
-        rows.sort(key=lambda row: row[0])
+        events.sort(key=lambda event: event[0])
+        rows = [(date_format(at, "SHORT_DATETIME_FORMAT"), what, who) for at, what, who in events]
         return format_html(
             "<ol class='text-sm flex flex-col gap-1'>{}</ol>",
             format_html_join(
