@@ -93,3 +93,52 @@ def _backdate(order: Order, placed, rng: random.Random) -> None:
             moment = moment + timedelta(hours=rng.uniform(1, 48))
             stamps[field] = min(moment, timezone.now())
     Order.objects.filter(pk=order.pk).update(**stamps)
+
+
+def bulk_orders(count: int, *, customers, products, seed: int = 5, batch: int = 5000) -> int:
+    """Insert ``count`` historical orders with lines straight into the tables, for benchmarks at a million
+    orders. Not through the services: no stock is taken and no history written (these are past orders)."""
+    from decimal import Decimal
+
+    from orders.models import OrderLine
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible benchmark data
+    now = timezone.now()
+    statuses = [
+        s
+        for s, w in (("delivered", 6), ("shipped", 1), ("paid", 1), ("pending", 1), ("cancelled", 1))
+        for _ in range(w)
+    ]
+    made = 0
+    for start in range(0, count, batch):
+        orders, lines = [], []
+        for i in range(start, min(count, start + batch)):
+            picked = rng.sample(products, rng.randint(1, 3))
+            quantities = [rng.randint(1, 3) for _ in picked]
+            subtotal = sum((p.price * q for p, q in zip(picked, quantities, strict=True)), Decimal("0"))
+            order = Order(
+                number=f"SO-H{i:08d}",
+                customer=rng.choice(customers),
+                status=rng.choice(statuses),
+                subtotal=subtotal,
+                total=subtotal,
+                placed_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 365)),
+                source=rng.choice(["admin", "api", "api", "import"]),
+            )
+            orders.append(order)
+            lines += [
+                OrderLine(
+                    order=order,
+                    product=p,
+                    sku=p.sku,
+                    name=p.name,
+                    unit_price=p.price,
+                    quantity=q,
+                    line_total=p.price * q,
+                )
+                for p, q in zip(picked, quantities, strict=True)
+            ]
+        Order.objects.bulk_create(orders, batch_size=1000)
+        OrderLine.objects.bulk_create(lines, batch_size=2000)
+        made += len(orders)
+    return made
