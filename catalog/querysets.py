@@ -3,7 +3,7 @@ page of the admin costs work proportional to the page, not to the table."""
 
 from __future__ import annotations
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
@@ -97,7 +97,3 @@ def count_of(queryset, group_field: str) -> Coalesce:
     """COUNT(*) of a queryset correlated on ``group_field`` (grouped on it, so one row per outer row)."""
     counted = queryset.order_by().values(group_field).annotate(n=Count("pk")).values("n")[:1]
     return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
-
-
-def using_postgres() -> bool:
-    return connection.vendor == "postgresql"
