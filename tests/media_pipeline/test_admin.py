@@ -38,6 +38,8 @@ def test_upload_goes_through_ingest_and_renders(admin_client, superuser, django_
         (b"just some text, renamed", "not an image we accept"),
         (corpus.decompression_bomb(), "megapixels"),
         (corpus.truncated_jpeg(), "damaged or incomplete"),
+        (corpus.SVG_WITH_SCRIPT, "not an image we accept"),
+        (corpus.eps(), "not an image we accept"),
         (corpus.html_jpeg_polyglot(), None),
     ],
 )
@@ -51,6 +53,14 @@ def test_bad_upload_is_a_form_error_and_stores_nothing(admin_client, settings, d
     assert any(message in str(error) for error in errors), errors
     assert not ImageAsset.objects.exists()
     assert not list((settings.MEDIA_ROOT).glob("**/*.*"))
+
+
+def test_oversized_upload_is_a_form_error(admin_client, settings):
+    settings.MEDIA_MAX_UPLOAD_BYTES = 10_000
+    response = upload(admin_client, corpus.jpeg(1200, 800), name="big.jpg")
+    assert response.status_code == 200
+    assert "the limit is" in str(response.context["adminform"].form.errors["upload"])
+    assert not ImageAsset.objects.exists()
 
 
 def test_same_bytes_twice_point_to_the_existing_image(admin_client):

@@ -47,7 +47,7 @@ class Command(BaseCommand):
         count = seed_products(
             options["products"],
             seed=options["seed"],
-            progress=lambda n: self.stdout.write(f"  {n:,} products", ending="\r"),
+            progress=self._progress if options["products"] >= 20_000 else None,
         )
         self.stdout.write(
             self.style.SUCCESS(f"{count:,} products with categories, brands, suppliers, tags and opening stock")
@@ -58,6 +58,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"{images} product photos ingested; variants render in the background.")
             )
+
+    def _progress(self, made: int) -> None:
+        if made % 20_000 == 0:
+            self.stdout.write(f"  {made:,} products...")
 
     def _seed_orders(self, options, user) -> None:
         from orders.models import Order
