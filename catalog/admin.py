@@ -462,13 +462,11 @@ class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
         class CategoryForm(form):
             def clean(self):
                 cleaned = super().clean()
-                parent = cleaned.get("parent")
-                walker = parent
-                while walker is not None:
-                    if obj is not None and walker.pk == obj.pk:
-                        self.add_error("parent", _("A category cannot be placed below itself or one of its children."))
-                        break
-                    walker = walker.parent
+                if obj is not None:
+                    try:
+                        services.check_parent(obj, cleaned.get("parent"))
+                    except ValidationError as exc:
+                        self.add_error(None, exc)
                 return cleaned
 
         return CategoryForm

@@ -99,14 +99,14 @@ def seed_reference_data(rng: random.Random) -> tuple[list[Category], list[Brand]
                     )
                 )
     Category.objects.bulk_create(categories, ignore_conflicts=True)
-    brands = Brand.objects.bulk_create(
+    Brand.objects.bulk_create(
         [
             Brand(name=f"{rng.choice(ADJECTIVES)} {name.title()} Co {i}", slug=f"brand-{i}")
             for i, name in enumerate(rng.choices(MATERIALS + NOUNS, k=60))
         ],
         ignore_conflicts=True,
     )
-    suppliers = Supplier.objects.bulk_create(
+    Supplier.objects.bulk_create(
         [
             Supplier(
                 code=f"SUP{i:03d}",
@@ -119,12 +119,12 @@ def seed_reference_data(rng: random.Random) -> tuple[list[Category], list[Brand]
         ],
         ignore_conflicts=True,
     )
-    tags = Tag.objects.bulk_create([Tag(name=t, slug=t) for t in TAGS], ignore_conflicts=True)
+    Tag.objects.bulk_create([Tag(name=t, slug=t) for t in TAGS], ignore_conflicts=True)
     return (
         list(Category.objects.filter(depth=2)),
-        list(Brand.objects.all()) or brands,
-        list(Supplier.objects.all()) or suppliers,
-        list(Tag.objects.all()) or tags,
+        list(Brand.objects.all()),
+        list(Supplier.objects.all()),
+        list(Tag.objects.all()),
     )
 
 

@@ -7,11 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.history import current_job
-from catalog.models import PATH_SEPARATOR, Category, Product, StockMovement, Tag
+from catalog.models import PATH_SEPARATOR, Category, Product, StockMovement
 
 CENT = Decimal("0.01")
 
@@ -89,8 +90,6 @@ def restock_sale(product: Product, quantity: int, *, reason: str, reference: str
         raise ValidationError(_("A restock needs a positive quantity."), code="quantity")
     if reason not in (StockMovement.Reason.CANCELLATION, StockMovement.Reason.RETURN):
         raise ValidationError(_("A sale is put back only on cancellation or return."), code="reason")
-    from django.db.models.functions import Greatest
-
     return adjust_stock(
         product,
         quantity,
@@ -199,18 +198,21 @@ def restore_product(product: Product) -> bool:
 # --- categories ------------------------------------------------------------------------------
 
 
+def check_parent(category: Category, parent: Category | None) -> None:
+    """Refuse cycles: a category cannot sit below itself or one of its children."""
+    walker = parent
+    while walker is not None:
+        if category.pk is not None and walker.pk == category.pk:
+            raise ValidationError({"parent": _("A category cannot be placed below itself or one of its children.")})
+        walker = walker.parent
+
+
 def save_category(category: Category) -> Category:
     """Save a category and keep its path, and its descendants' paths, up to date."""
     with transaction.atomic():
         if category.parent_id:
             ancestor = Category.objects.select_for_update().get(pk=category.parent_id)
-            walker = ancestor
-            while walker is not None:  # refuse cycles: a category cannot sit below itself
-                if walker.pk == category.pk:
-                    raise ValidationError(
-                        {"parent": _("A category cannot be placed below itself or one of its children.")}
-                    )
-                walker = walker.parent
+            check_parent(category, ancestor)
             category.path = f"{ancestor.path}{PATH_SEPARATOR}{category.name}"
             category.depth = ancestor.depth + 1
         else:
@@ -227,16 +229,6 @@ def _refresh_descendants(parent: Category) -> None:
             child.path, child.depth = path, parent.depth + 1
             child.save(update_fields=["path", "depth", "updated_at"])
             _refresh_descendants(child)
-
-
-def get_or_create_tags(names) -> list[Tag]:
-    from django.utils.text import slugify
-
-    tags = []
-    for name in {n.strip() for n in names if n.strip()}:
-        tag, _created = Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name)[:80] or name[:80]})
-        tags.append(tag)
-    return tags
 
 
 # --- images ------------------------------------------------------------------------------------

@@ -8,14 +8,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action, display
 
-from backoffice import jobs
 from backoffice.admin import EMPTY, _redirect
+from backoffice.admin_bulk import BulkJobActionsMixin
 from media_pipeline import services
 from media_pipeline.forms import ImageUploadForm
 from media_pipeline.models import ImageAsset
@@ -32,7 +31,7 @@ BROWSER_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "AVIF"}
 
 
 @admin.register(ImageAsset)
-class ImageAssetAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, ModelAdmin):
     add_form = ImageUploadForm
     list_display = ["thumbnail", "name", "status_badge", "dimensions", "size", "format", "uploaded_by", "created_at"]
     list_display_links = ["thumbnail", "name"]
@@ -184,13 +183,7 @@ class ImageAssetAdmin(SimpleHistoryAdmin, ModelAdmin):
 
     @action(description=_("Regenerate variants"), permissions=["change"])
     def regenerate_selected(self, request, queryset):
-        job = jobs.start_job(
-            "media_pipeline.regenerate_variants",
-            items=queryset.values_list("pk", flat=True),
-            params={"force": True},
-            user=request.user,
-        )
-        self._job_started(request, job)
+        self._start(request, "media_pipeline.regenerate_variants", queryset, {"force": True})
 
     @action(
         description=_("Regenerate variants"),
@@ -207,26 +200,10 @@ class ImageAssetAdmin(SimpleHistoryAdmin, ModelAdmin):
         asset = get_object_or_404(ImageAsset, pk=object_id)
         if not self.has_change_permission(request, asset):
             raise PermissionDenied
-        job = jobs.start_job(
-            "media_pipeline.regenerate_variants", items=[asset.pk], params={"force": True}, user=request.user
+        self._start(
+            request, "media_pipeline.regenerate_variants", ImageAsset.objects.filter(pk=asset.pk), {"force": True}
         )
-        self._job_started(request, job)
         return _redirect(request, reverse("admin:media_pipeline_imageasset_change", args=[asset.pk]))
-
-    def _job_started(self, request, job) -> None:
-        url = reverse("admin:backoffice_job_change", args=[job.pk])
-        self.message_user(
-            request,
-            format_html(
-                '{} <a class="underline" href="{}">{}</a>',
-                ngettext(
-                    "Rendering %(count)d image again as a job.", "Rendering %(count)d images again as a job.", job.total
-                )
-                % {"count": job.total},
-                url,
-                _("Follow its progress"),
-            ),
-        )
 
 
 def _url(file_name: str) -> str:
