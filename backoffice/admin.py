@@ -1,12 +1,10 @@
-import json
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -19,6 +17,7 @@ from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from backoffice import jobs
+from backoffice.admin_helpers import EMPTY, pretty_json, redirect_after_action, status_label
 from backoffice.models import Job
 
 admin.site.unregister(User)
@@ -38,8 +37,6 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin, ModelAdmin):
 class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     pass
 
-
-EMPTY = "-"
 
 STATUS_COLOURS = {
     Job.Status.QUEUED: "info",
@@ -122,10 +119,7 @@ class JobAdmin(ModelAdmin):
 
     @display(description=_("Status"), ordering="status")
     def status_badge(self, obj: Job) -> str:
-        # Rendered here, not with display(label=...), so the read-only change page shows it too.
-        return render_to_string(
-            "unfold/helpers/label.html", {"text": obj.get_status_display(), "type": STATUS_COLOURS[obj.status]}
-        )
+        return status_label(obj, STATUS_COLOURS)
 
     @display(description=_("Progress"))
     def progress(self, obj: Job) -> str:
@@ -148,11 +142,11 @@ class JobAdmin(ModelAdmin):
 
     @display(description=_("Parameters"))
     def params_display(self, obj: Job) -> str:
-        return _pretty_json(obj.params)
+        return pretty_json(obj.params)
 
     @display(description=_("Result"))
     def result_display(self, obj: Job) -> str:
-        return _pretty_json(obj.result)
+        return pretty_json(obj.result)
 
     @display(description=_("Result file"))
     def download(self, obj: Job) -> str:
@@ -239,7 +233,7 @@ class JobAdmin(ModelAdmin):
             self.message_user(
                 request, _("This job has already finished; there is nothing to cancel."), messages.WARNING
             )
-        return _redirect(request, reverse("admin:backoffice_job_change", args=[job.pk]))
+        return redirect_after_action(request, reverse("admin:backoffice_job_change", args=[job.pk]))
 
     @action(
         description=_("Retry failed items"),
@@ -263,7 +257,7 @@ class JobAdmin(ModelAdmin):
                 request,
                 ngettext("%(count)d item queued again.", "%(count)d items queued again.", count) % {"count": count},
             )
-        return _redirect(request, reverse("admin:backoffice_job_change", args=[job.pk]))
+        return redirect_after_action(request, reverse("admin:backoffice_job_change", args=[job.pk]))
 
     def get_actions_detail(self, request, object_id):
         actions = super().get_actions_detail(request, object_id)
@@ -283,21 +277,3 @@ class JobAdmin(ModelAdmin):
 
     class Media:
         js = ["backoffice/js/job_progress.js"]
-
-
-def _redirect(request, url: str) -> HttpResponse:
-    # Dialog actions post through htmx, which must be told to navigate rather than swap.
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-def _pretty_json(value) -> str:
-    if not value:
-        return EMPTY
-    return format_html(
-        "<pre class='text-xs whitespace-pre-wrap'>{}</pre>",
-        json.dumps(value, indent=2, ensure_ascii=False, default=str),
-    )

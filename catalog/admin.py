@@ -17,8 +17,8 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import action, display
 
-from backoffice.admin import EMPTY, _redirect
 from backoffice.admin_bulk import BulkJobActionsMixin
+from backoffice.admin_helpers import EMPTY, redirect_after_action, safe_next_url, status_label
 from backoffice.admin_rendering import FastRowsMixin, label
 from backoffice.changelists import PageThenAnnotateMixin
 from backoffice.paginators import EstimatedCountPaginator
@@ -256,7 +256,7 @@ class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Si
     def status_badge(self, obj: Product) -> str:
         if obj.deleted_at:
             return label(str(_("Deleted")), "danger")
-        return label(obj.get_status_display(), STATUS_COLOURS[obj.status])
+        return status_label(obj, STATUS_COLOURS)
 
     @display(description=_("Images"), ordering="image_count")
     def image_count(self, obj: Product) -> int:
@@ -341,7 +341,9 @@ class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Si
                 _("Stock of %(sku)s changed by %(delta)+d to %(balance)d.")
                 % {"sku": product.sku, "delta": movement.delta, "balance": movement.balance_after},
             )
-        return _redirect(request, request.headers.get("HX-Current-URL") or self._change_url(product))
+        return redirect_after_action(
+            request, safe_next_url(request, request.headers.get("HX-Current-URL"), self._change_url(product))
+        )
 
     @action(description=_("Change prices..."), permissions=["change"])
     def change_prices(self, request, queryset):

@@ -3,7 +3,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -13,8 +12,8 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action, display
 
-from backoffice.admin import EMPTY, _redirect
 from backoffice.admin_bulk import BulkJobActionsMixin
+from backoffice.admin_helpers import EMPTY, redirect_after_action, status_label
 from media_pipeline import services
 from media_pipeline.forms import ImageUploadForm
 from media_pipeline.models import ImageAsset
@@ -127,9 +126,7 @@ class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, ModelAdmin):
 
     @display(description=_("Status"), ordering="status")
     def status_badge(self, obj: ImageAsset) -> str:
-        return render_to_string(
-            "unfold/helpers/label.html", {"text": obj.get_status_display(), "type": STATUS_COLOURS[obj.status]}
-        )
+        return status_label(obj, STATUS_COLOURS)
 
     @display(description=_("Dimensions"), ordering="width")
     def dimensions(self, obj: ImageAsset) -> str:
@@ -203,7 +200,7 @@ class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, ModelAdmin):
         self._start(
             request, "media_pipeline.regenerate_variants", ImageAsset.objects.filter(pk=asset.pk), {"force": True}
         )
-        return _redirect(request, reverse("admin:media_pipeline_imageasset_change", args=[asset.pk]))
+        return redirect_after_action(request, reverse("admin:media_pipeline_imageasset_change", args=[asset.pk]))
 
 
 def _url(file_name: str) -> str:

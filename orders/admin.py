@@ -11,9 +11,9 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateTimeFilter, RangeNumericFilter
 from unfold.decorators import action, display
 
-from backoffice.admin import EMPTY, _redirect
 from backoffice.admin_bulk import BulkJobActionsMixin
-from backoffice.admin_rendering import FastRowsMixin, label
+from backoffice.admin_helpers import EMPTY, redirect_after_action, status_label
+from backoffice.admin_rendering import FastRowsMixin
 from backoffice.changelists import PageThenAnnotateMixin
 from backoffice.paginators import EstimatedCountPaginator
 from orders import services
@@ -136,7 +136,7 @@ class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Simp
 
     @display(description=_("Status"), ordering="status")
     def status_badge(self, obj: Order) -> str:
-        return label(obj.get_status_display(), STATUS_COLOURS[obj.status])
+        return status_label(obj, STATUS_COLOURS)
 
     @display(description=_("Lines"), ordering="line_count")
     def line_count(self, obj: Order) -> int:
@@ -228,7 +228,7 @@ class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Simp
                 _("Order %(number)s is now %(status)s.")
                 % {"number": order.number, "status": order.get_status_display()},
             )
-        return _redirect(request, reverse("admin:orders_order_change", args=[object_id]))
+        return redirect_after_action(request, reverse("admin:orders_order_change", args=[object_id]))
 
     @action(
         description=_("Mark paid"),
