@@ -11,12 +11,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from backoffice import jobs
+from backoffice.admin_base import BaseModelAdmin
 from backoffice.admin_helpers import EMPTY, pretty_json, redirect_after_action, status_label
 from backoffice.models import Job
 
@@ -25,7 +25,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin, ModelAdmin):
+class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin, BaseModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -34,7 +34,7 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(BaseGroupAdmin, BaseModelAdmin):
     pass
 
 
@@ -58,7 +58,7 @@ def format_duration(delta) -> str:
 
 
 @admin.register(Job)
-class JobAdmin(ModelAdmin):
+class JobAdmin(BaseModelAdmin):
     list_display = ["kind_display", "status_badge", "progress", "counts", "requested_by", "created_at", "duration"]
     list_display_links = ["kind_display"]
     list_filter = ["status", "kind", ("created_at", RangeDateTimeFilter)]

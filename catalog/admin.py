@@ -7,7 +7,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import (
     AutocompleteSelectFilter,
     RangeDateFilter,
@@ -17,6 +17,7 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import action, display
 
+from backoffice.admin_base import BaseModelAdmin
 from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_helpers import EMPTY, redirect_after_action, safe_next_url, status_label
 from backoffice.admin_rendering import FastRowsMixin, label
@@ -107,7 +108,7 @@ class ProductImageInline(ImagePreviewInlineMixin, TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
+class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
     list_display = [
         "thumbnail",
         "sku",
@@ -439,7 +440,7 @@ class ProductCountMixin:
 
 
 @admin.register(Category)
-class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
     product_count_field = "category"
     list_display = ["tree_name", "path", "product_count", "active", "position"]
     list_filter = ["active", "depth"]
@@ -475,7 +476,7 @@ class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(Brand)
-class BrandAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+class BrandAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
     product_count_field = "brand"
     list_display = ["name", "slug", "website", "product_count"]
     search_fields = ["name", "slug"]
@@ -483,14 +484,14 @@ class BrandAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+class SupplierAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
     product_count_field = "supplier"
     list_display = ["code", "name", "contact_name", "email", "phone", "lead_time_days", "product_count"]
     search_fields = ["code", "name", "contact_name", "email"]
 
 
 @admin.register(Tag)
-class TagAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
+class TagAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
     product_count_field = "tags"
     list_display = ["name", "slug", "product_count"]
     search_fields = ["name", "slug"]
@@ -498,7 +499,7 @@ class TagAdmin(ProductCountMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ModelAdmin):
+class StockMovementAdmin(BaseModelAdmin):
     list_display = ["created_at", "product", "delta_display", "balance_after", "reason", "reference", "author"]
     list_filter = ["reason", ("created_at", RangeDateTimeFilter)]
     list_filter_submit = True

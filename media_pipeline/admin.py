@@ -8,10 +8,10 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import action, display
 
+from backoffice.admin_base import BaseModelAdmin
 from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_helpers import EMPTY, redirect_after_action, status_label
 from media_pipeline import services
@@ -30,7 +30,7 @@ BROWSER_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "AVIF"}
 
 
 @admin.register(ImageAsset)
-class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, ModelAdmin):
+class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, BaseModelAdmin):
     add_form = ImageUploadForm
     list_display = ["thumbnail", "name", "status_badge", "dimensions", "size", "format", "uploaded_by", "created_at"]
     list_display_links = ["thumbnail", "name"]

@@ -7,10 +7,11 @@ from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import RangeDateTimeFilter, RangeNumericFilter
 from unfold.decorators import action, display
 
+from backoffice.admin_base import BaseModelAdmin
 from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_helpers import EMPTY, redirect_after_action, status_label
 from backoffice.admin_rendering import FastRowsMixin
@@ -58,7 +59,7 @@ class OrderLineInline(TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
+class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
     list_display = ["number", "customer", "status_badge", "line_count", "units", "total", "placed_at", "source"]
     list_select_related = ["customer"]
     list_filter = [
@@ -333,7 +334,7 @@ class VipFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(FastRowsMixin, SimpleHistoryAdmin, ModelAdmin):
+class CustomerAdmin(FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
     list_display = ["name", "email", "company", "vip", "order_count", "lifetime_value", "last_order_at"]
     list_filter = [VipFilter]
     search_fields = ["name", "email", "company", "phone"]
