@@ -33,11 +33,17 @@ class SoftDeleteQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=False).update(deleted_at=None, updated_at=timezone.now())
 
 
-class SoftDeleteManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
-    """Default manager: deleted rows do not exist for ordinary code."""
+class AliveManager(models.Manager):
+    """Default manager of a soft-deleted model: deleted rows do not exist for ordinary code.
+
+    Built per model from its queryset class: ``AliveManager.from_queryset(ProductQuerySet)()``.
+    """
 
     def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
+        return super().get_queryset().alive()
+
+
+SoftDeleteManager = AliveManager.from_queryset(SoftDeleteQuerySet)
 
 
 class SoftDeleteModel(BaseModel):

@@ -7,8 +7,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.history import history_records
-from backoffice.models import BaseModel, SoftDeleteModel
-from catalog.querysets import CategoryQuerySet, ProductManager, ProductQuerySet
+from backoffice.models import AliveManager, BaseModel, SoftDeleteModel
+from catalog.choices import ProductStatus, StockReason
+from catalog.querysets import CategoryQuerySet, ProductQuerySet
 from catalog.validators import validate_barcode
 
 PATH_SEPARATOR = " / "
@@ -95,10 +96,7 @@ class Tag(BaseModel):
 
 
 class Product(SoftDeleteModel):
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
-        ARCHIVED = "archived", _("Archived")
+    Status = ProductStatus
 
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=255)
@@ -142,15 +140,14 @@ class Product(SoftDeleteModel):
     units_sold = models.PositiveIntegerField(_("units sold"), default=0, editable=False)
     last_sold_at = models.DateTimeField(_("last sold at"), null=True, blank=True, editable=False)
 
-    objects = ProductManager()
+    objects = AliveManager.from_queryset(ProductQuerySet)()
     all_objects = models.Manager.from_queryset(ProductQuerySet)()
     history = history_records(excluded_fields=["updated_at", "margin"], m2m_fields=[tags])
 
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["-created_at"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["sku"], condition=Q(deleted_at__isnull=True), name="product_sku_unique_alive"
@@ -218,13 +215,7 @@ class StockMovement(models.Model):
     It is its own audit trail (rows are never changed), so it keeps no separate history.
     """
 
-    class Reason(models.TextChoices):
-        RECEIPT = "receipt", _("Receipt")
-        SALE = "sale", _("Sale")
-        RETURN = "return", _("Return")
-        ADJUSTMENT = "adjustment", _("Adjustment")
-        IMPORT = "import", _("Import")
-        CANCELLATION = "cancellation", _("Cancellation")
+    Reason = StockReason
 
     id = models.BigAutoField(primary_key=True)
     product = models.ForeignKey(

@@ -8,6 +8,7 @@ from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Ou
 from django.db.models.functions import Coalesce
 
 from backoffice.models import SoftDeleteQuerySet
+from catalog.choices import ProductStatus
 from media_pipeline.querysets import variant_file
 
 
@@ -15,15 +16,10 @@ class CategoryQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
 
-    def with_product_counts(self):
-        from catalog.models import Product
-
-        return self.annotate(product_count=count_of(Product.objects.filter(category=OuterRef("pk")), "category"))
-
 
 class ProductQuerySet(SoftDeleteQuerySet):
     def active(self):
-        return self.filter(status="active")
+        return self.filter(status=ProductStatus.ACTIVE)
 
     def low_stock(self):
         # Matches the partial index product_low_stock.
@@ -84,13 +80,6 @@ class ProductQuerySet(SoftDeleteQuerySet):
     def with_admin_aliases(self):
         """The same columns as aliases: usable by order_by() and filter(), computed only when used."""
         return self.alias(**self.admin_sort_expressions())
-
-
-class ProductManager(models.Manager.from_queryset(ProductQuerySet)):
-    """Default manager: soft-deleted products do not exist for ordinary code."""
-
-    def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
 
 
 def count_of(queryset, group_field: str) -> Coalesce:

@@ -7,8 +7,9 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.history import history_records
-from backoffice.models import BaseModel, SoftDeleteModel
-from orders.querysets import CustomerManager, CustomerQuerySet, OrderQuerySet
+from backoffice.models import AliveManager, BaseModel, SoftDeleteModel
+from orders.choices import OrderSource, OrderStatus
+from orders.querysets import CustomerQuerySet, OrderQuerySet
 
 ADDRESS_FIELDS = ("name", "line1", "line2", "postal_code", "city", "country")
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "postal_code", "city", "country")
@@ -41,15 +42,14 @@ class Customer(SoftDeleteModel):
     billing_address = models.JSONField(_("billing address"), default=dict, blank=True, validators=[validate_address])
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True, validators=[validate_address])
 
-    objects = CustomerManager()
+    objects = AliveManager.from_queryset(CustomerQuerySet)()
     all_objects = models.Manager.from_queryset(CustomerQuerySet)()
     history = history_records(excluded_fields=["updated_at"])
 
-    class Meta:
+    class Meta(SoftDeleteModel.Meta):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
-        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 Lower("email"), condition=Q(deleted_at__isnull=True), name="customer_email_unique_ci"
@@ -62,19 +62,8 @@ class Customer(SoftDeleteModel):
 
 
 class Order(BaseModel):
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        PAID = "paid", _("Paid")
-        PROCESSING = "processing", _("Processing")
-        SHIPPED = "shipped", _("Shipped")
-        DELIVERED = "delivered", _("Delivered")
-        CANCELLED = "cancelled", _("Cancelled")
-        RETURNED = "returned", _("Returned")
-
-    class Source(models.TextChoices):
-        ADMIN = "admin", _("Admin")
-        API = "api", _("API")
-        IMPORT = "import", _("Import")
+    Status = OrderStatus
+    Source = OrderSource
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders")

@@ -3,6 +3,7 @@ from django.db.models import Count, DecimalField, IntegerField, Max, OuterRef, S
 from django.db.models.functions import Coalesce
 
 from backoffice.models import SoftDeleteQuerySet
+from orders.choices import OrderStatus
 
 
 class CustomerQuerySet(SoftDeleteQuerySet):
@@ -11,7 +12,7 @@ class CustomerQuerySet(SoftDeleteQuerySet):
         from orders.models import Order
 
         mine = Order.objects.filter(customer=OuterRef("pk")).order_by().values("customer")
-        counted = mine.exclude(status__in=["cancelled"])
+        counted = mine.exclude(status=OrderStatus.CANCELLED)
         return self.annotate(
             lifetime_value=Coalesce(
                 Subquery(counted.annotate(v=Sum("total")).values("v")[:1]),
@@ -23,15 +24,7 @@ class CustomerQuerySet(SoftDeleteQuerySet):
         )
 
 
-class CustomerManager(models.Manager.from_queryset(CustomerQuerySet)):
-    def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
-
-
 class OrderQuerySet(models.QuerySet):
-    def open(self):
-        return self.filter(status__in=["pending", "paid", "processing"])
-
     def line_stat_expressions(self) -> dict:
         from orders.models import OrderLine
 

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backoffice.locking import lock_in_order
 from catalog import services as catalog
 from catalog.models import Product, StockMovement
 from orders.models import Counter, Order, OrderLine
@@ -124,7 +125,8 @@ def place_order(
 
 
 def _place(customer, merged, source, external_ref, user, discount, shipping, currency) -> Order:
-    products = {p.pk: p for p in Product.objects.filter(pk__in=merged.keys())}
+    # Every product of the order is locked up front, in the project's one lock order.
+    products = {p.pk: p for p in lock_in_order(Product.objects.filter(pk__in=merged.keys()))}
     missing = [str(product) for pk, (product, _q) in merged.items() if pk not in products]
     if missing:
         raise ValidationError(_("Not available: %(products)s.") % {"products": ", ".join(missing)}, code="gone")
@@ -158,8 +160,8 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
         )
         for pk, (_p, quantity) in merged.items()
     )
-    for pk in sorted(merged, key=str):  # a fixed order: no deadlocks between concurrent orders
-        catalog.record_sale(products[pk], merged[pk][1], reference=number, user=user)
+    for pk, (_p, quantity) in merged.items():
+        catalog.record_sale(products[pk], quantity, reference=number, user=user)
     order._change_reason = _("Placed")
     _schedule_notification(order, "placed")
     return order
@@ -196,8 +198,12 @@ def transition(order: Order, to_status: str, *, user=None, **details) -> Order:
                 if to_status == Order.Status.CANCELLED
                 else StockMovement.Reason.RETURN
             )
-            lines = sorted(locked.lines.select_related("product"), key=lambda line: str(line.product_id))
+            lines = list(locked.lines.all())
+            products = {
+                p.pk: p for p in lock_in_order(Product.all_objects.filter(pk__in=[x.product_id for x in lines]))
+            }
             for line in lines:
+                line.product = products[line.product_id]
                 catalog.restock_sale(line.product, line.quantity, reason=reason, reference=locked.number, user=user)
         locked.status = to_status
         if to_status in TIMESTAMPS:
