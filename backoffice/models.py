@@ -191,10 +191,10 @@ def _register_user_history() -> None:
     from django.contrib.auth.models import User
     from simple_history import register
 
-    from backoffice.history import JobAwareHistory
+    from backoffice.history import ActorHistory
 
     if not hasattr(User, "history"):
-        register(User, app="backoffice", bases=[JobAwareHistory], excluded_fields=["password", "last_login"])
+        register(User, app="backoffice", bases=[ActorHistory], excluded_fields=["password", "last_login"])
 
 
 _register_user_history()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.history import history_records
@@ -149,8 +150,12 @@ class Product(SoftDeleteModel):
         verbose_name_plural = _("products")
         ordering = ["-created_at"]
         constraints = [
+            # Case-insensitive among live products: "ab-1" and "AB-1" are one article to a warehouse.
             models.UniqueConstraint(
-                fields=["sku"], condition=Q(deleted_at__isnull=True), name="product_sku_unique_alive"
+                Lower("sku"),
+                condition=Q(deleted_at__isnull=True),
+                name="product_sku_unique_alive_ci",
+                violation_error_message=_("Another product already uses this SKU."),
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
             models.CheckConstraint(condition=Q(cost__gte=0), name="product_cost_not_negative"),
@@ -231,6 +236,9 @@ class StockMovement(models.Model):
     job = models.ForeignKey(
         "backoffice.Job", verbose_name=_("job"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Ids, like the history columns of the same name (backoffice.history.ActorHistory).
+    api_key_id = models.UUIDField(_("integration key"), null=True, blank=True)
+    import_batch_id = models.UUIDField(_("import batch"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:

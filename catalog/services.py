@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.history import current_job
+from backoffice.history import current_actor
 from catalog.models import PATH_SEPARATOR, Category, Product, StockMovement
 
 CENT = Decimal("0.01")
@@ -44,7 +45,9 @@ def adjust_stock(
         raise ValidationError(_("A stock change cannot be zero."), code="zero_delta")
     if reason not in StockMovement.Reason.values:
         raise ValidationError(_("Unknown stock movement reason: %(reason)s.") % {"reason": reason}, code="reason")
-    job = current_job()
+    actor = current_actor()
+    if user is not None and user.is_authenticated:
+        actor = replace(actor, user=user)
     with transaction.atomic():
         rows = Product.all_objects.filter(pk=product.pk)
         if delta < 0:
@@ -63,8 +66,13 @@ def adjust_stock(
             balance_after=balance,
             reason=reason,
             reference=reference[:120],
-            user=user if user is not None and user.is_authenticated else (job.requested_by if job else None),
-            job=job,
+            user=actor.acting_user,
+            job=actor.job,
+            **{
+                name.removeprefix("history_"): value
+                for name, value in actor.historical_attrs().items()
+                if name != "history_job_id"
+            },
         )
     product.stock = balance
     return movement
