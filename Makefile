@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo    - migrate, seed demo data, serve on http://127.0.0.1:8000/admin/"
-	@echo "make test    - run the whole test suite"
+	@echo "make test    - run the whole test suite (benchmark suites too with RUN_BENCHMARKS=1)"
 	@echo "make lint    - ruff (lint + format check) and a dependency audit"
 	@echo "make format  - apply ruff fixes and formatting"
 	@echo "make install - create .venv with uv from uv.lock"

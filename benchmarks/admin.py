@@ -2,7 +2,8 @@
 
 Both admins render through the full request stack (middleware, session, Unfold templates). The naive
 one shows the same columns the common way: a method per column that queries per row, no
-``list_select_related``, exact counts, a filter that lists every category and brand.
+``list_select_related``, exact counts, a filter that lists every category and brand. It lives on a second
+admin site served by this module's own URLconf, used only while the suite runs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.urls import include, path
 from unfold.admin import ModelAdmin
 from unfold.sites import UnfoldAdminSite
 
-from backoffice.benchmarks import Result, suite
+from benchmarks import Result, suite
 from catalog.admin import ProductAdmin
 from catalog.models import Product
 
@@ -116,7 +117,7 @@ def admin_suite(rows: int, stdout) -> list[Result]:
     from catalog.seeding import seed_products
 
     with (
-        override_settings(ROOT_URLCONF="catalog.benchmarks", ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False),
+        override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False),
         transaction.atomic(),
     ):
         existing = Product.objects.count()

@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from backoffice.benchmarks import Result, peak_rss_mb, suite
+from benchmarks import Result, suite
+from benchmarks.measure import peak_rss_mb
 
 SIZES = ((4000, 3000), (6000, 4000))  # 12 and 24 megapixels
 WEBP_QUALITY, WEBP_METHOD = 80, 1  # as ENCODERS["webp"]

@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from backoffice.benchmarks import Result, suite
+from benchmarks import Result, suite
 from catalog.models import Category, Product, StockMovement
 from catalog.services import InsufficientStock
 from orders.models import Customer, Notification, Order

@@ -7,6 +7,8 @@ from django.conf import settings
 from tests.factories import UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# Tests that run a whole `manage.py benchmark` suite take seconds each: opt in locally, always on in CI.
+RUN_BENCHMARKS = os.environ.get("RUN_BENCHMARKS") == "1" or REQUIRE_SERVICES
 
 
 def need(condition: bool, reason: str) -> None:
@@ -16,6 +18,15 @@ def need(condition: bool, reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
     pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    if RUN_BENCHMARKS:
+        return
+    skip = pytest.mark.skip(reason="benchmark: set RUN_BENCHMARKS=1 to run it (CI does, with REQUIRE_SERVICES=1)")
+    for item in items:
+        if item.get_closest_marker("benchmark"):
+            item.add_marker(skip)
 
 
 def using_postgres() -> bool:

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from backoffice.models import Job
 
 
+@pytest.mark.benchmark
 @pytest.mark.django_db(transaction=True)
 def test_jobs_benchmark_runs_both_contenders_and_cleans_up(tmp_path, capsys):
     out = tmp_path / "jobs.json"

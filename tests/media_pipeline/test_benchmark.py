@@ -1,10 +1,12 @@
 import json
 
+import pytest
 from django.core.management import call_command
 
-from media_pipeline import benchmarks
+from benchmarks import images as benchmarks
 
 
+@pytest.mark.benchmark
 def test_images_benchmark_runs_every_contender_in_its_own_process(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(benchmarks, "SIZES", ((640, 480), (800, 600)))  # the real suite uses 12 and 24 MP
     out = tmp_path / "images.json"

@@ -7,6 +7,7 @@ from catalog.models import Product
 from orders.models import Customer, Order
 
 
+@pytest.mark.benchmark
 @pytest.mark.django_db(transaction=True)
 def test_orders_benchmark_checks_stock_and_cleans_up(needs_postgres, tmp_path, capsys):
     out = tmp_path / "orders.json"

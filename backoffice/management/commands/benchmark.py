@@ -3,13 +3,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.test import override_settings
-from django.utils.module_loading import autodiscover_modules
 
-from backoffice.benchmarks import suites
+from benchmarks import load_suites
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark suite side by side with its baseline and print the ratios."
+    help = "Run a benchmark suite (from the top-level benchmarks package) side by side with its baseline."
 
     def add_arguments(self, parser):
         parser.add_argument("suite", help="Suite name (see the error message for the available ones).")
@@ -17,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
 
     def handle(self, *args, suite, rows, json: Path | None, **options):
-        autodiscover_modules("benchmarks")
+        suites = load_suites()
         if suite not in suites:
             raise CommandError(f"Unknown suite {suite!r}. Available: {', '.join(sorted(suites))}.")
         run = suites[suite]
