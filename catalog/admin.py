@@ -223,16 +223,30 @@ class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Si
         return RequestProductForm
 
     def save_model(self, request, obj, form, change):
-        is_new = not change
-        opening = obj.stock if is_new else 0
-        if is_new:
-            obj.stock = 0  # opening stock goes through the ledger like any other change
-        super().save_model(request, obj, form, change)
-        if opening:
-            services.adjust_stock(
-                obj, opening, reason=StockMovement.Reason.RECEIPT, reference=str(_("Opening stock")), user=request.user
+        # Every write goes through catalog.services; the form only validated. Photos are ingested
+        # now, after the whole form passed, so a form refused for another field stores none.
+        images = form.ingest_uploads()
+        # All the form's fields, not just changed_data: a history revert starts from the old values.
+        # The service compares with the stored row and writes only what differs.
+        fields = {
+            name: form.cleaned_data[name]
+            for name in services.PRODUCT_FIELDS | services.PRODUCT_M2M_FIELDS
+            if name in form.cleaned_data
+        }
+        if change:
+            saved = services.update_product(obj, user=request.user, **fields)
+            services.attach_images(saved, images)
+        else:
+            saved = services.create_product(
+                opening_stock=form.cleaned_data.get("stock") or 0, images=images, user=request.user, **fields
             )
-        services.attach_images(obj, form.cleaned_data.get("upload_images") or [])
+        # The admin goes on with ``obj`` (log entry, inlines, redirect): make it the saved row.
+        obj.__dict__.update(saved.__dict__)
+
+    def save_related(self, request, form, formsets, change):
+        # Tags and related products were set by the service; only the image inline is left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     # --- columns -----------------------------------------------------------------------------
 

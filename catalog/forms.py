@@ -131,15 +131,35 @@ class ProductAdminForm(forms.ModelForm):
             "related",
         ]
 
-    def clean_upload_images(self):
-        from media_pipeline.services import ingest_image
+    def clean_sku(self):
+        from catalog.services import check_sku_available
 
-        assets, errors = [], []
-        for upload in self.cleaned_data.get("upload_images") or []:
+        sku = self.cleaned_data["sku"]
+        try:
+            check_sku_available(sku, exclude_pk=self.instance.pk)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["sku"]) from exc
+        return sku
+
+    def clean_upload_images(self):
+        # Checked only: nothing is stored until the whole form is valid (see ingest_uploads).
+        from media_pipeline.services import validate_image
+
+        uploads, errors = self.cleaned_data.get("upload_images") or [], []
+        for upload in uploads:
             try:
-                assets.append(ingest_image(upload, filename=upload.name, uploaded_by=self.user))
+                validate_image(upload)
             except forms.ValidationError as exc:
                 errors.append(f"{upload.name}: {' '.join(exc.messages)}")
         if errors:
             raise forms.ValidationError(errors)
-        return assets
+        return uploads
+
+    def ingest_uploads(self) -> list:
+        """Ingest the checked uploads through the media pipeline (called by the admin when saving)."""
+        from media_pipeline.services import ingest_image
+
+        return [
+            ingest_image(upload, filename=upload.name, uploaded_by=self.user)
+            for upload in self.cleaned_data.get("upload_images") or []
+        ]

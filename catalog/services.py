@@ -6,13 +6,14 @@ from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from backoffice.history import current_actor
+from backoffice.history import acting_as, current_actor
 from catalog.models import PATH_SEPARATOR, Category, Product, StockMovement
 
 CENT = Decimal("0.01")
@@ -26,6 +27,125 @@ class InsufficientStock(ValidationError):
             % {"sku": product.sku, "requested": requested, "available": "?" if available is None else available},
             code="insufficient_stock",
         )
+
+
+# --- products --------------------------------------------------------------------------------
+
+# Fields a caller may set. Stock moves only through adjust_stock; sales counters only through sales.
+PRODUCT_FIELDS = frozenset(
+    {
+        "sku",
+        "name",
+        "slug",
+        "description",
+        "category",
+        "brand",
+        "supplier",
+        "price",
+        "cost",
+        "low_stock_threshold",
+        "status",
+        "barcode",
+        "weight_grams",
+        "published_at",
+    }
+)
+PRODUCT_M2M_FIELDS = frozenset({"tags", "related"})
+
+
+def _check_fields(changes: dict) -> None:
+    if "stock" in changes:
+        raise ValidationError(
+            {"stock": _("Stock changes go through a stock adjustment, so the ledger records every unit.")},
+            code="stock_readonly",
+        )
+    unknown = set(changes) - PRODUCT_FIELDS - PRODUCT_M2M_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("Unknown product fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}, code="unknown_field"
+        )
+
+
+def check_sku_available(sku: str, *, exclude_pk=None) -> None:
+    """SKUs are unique regardless of case among live products (also a database constraint)."""
+    taken = Product.objects.filter(sku__iexact=sku).exclude(pk=exclude_pk).values_list("sku", flat=True).first()
+    if sku and taken is not None:
+        raise ValidationError(
+            {"sku": _("Another product already uses the SKU %(sku)s.") % {"sku": taken}}, code="sku_taken"
+        )
+
+
+def _save_product(product: Product, m2m: dict) -> None:
+    if not product.slug and product.name:
+        product.slug = slugify(product.name)[:280] or slugify(product.sku)[:280]
+    if product.deleted_at is None:
+        check_sku_available(product.sku, exclude_pk=product.pk)
+    product.full_clean()
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:
+        # A concurrent writer took the SKU between our check and our insert.
+        check_sku_available(product.sku, exclude_pk=product.pk)
+        raise ValidationError(_("The product could not be saved: %(error)s") % {"error": exc}) from exc
+    for name, values in m2m.items():
+        getattr(product, name).set(values)
+
+
+def _to_python(changes: dict) -> dict:
+    """Values as the model holds them ("9.90" -> Decimal), so an unchanged value compares equal."""
+    result, errors = {}, {}
+    for name, value in changes.items():
+        field = Product._meta.get_field(name)
+        try:
+            result[name] = value if field.is_relation else field.to_python(value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def create_product(*, opening_stock: int = 0, images=(), user=None, **fields) -> Product:
+    """Create a product: opening stock through the ledger, ``images`` (ingested ImageAssets) attached
+    in order. Raises ValidationError (per field where it can) and writes nothing on bad input."""
+    _check_fields(fields)
+    opening_stock = int(opening_stock or 0)
+    if opening_stock < 0:
+        raise ValidationError({"stock": _("Opening stock cannot be negative.")}, code="negative_stock")
+    m2m = {name: list(fields.pop(name)) for name in PRODUCT_M2M_FIELDS & set(fields)}
+    product = Product(**fields)
+    with acting_as(user=user), transaction.atomic():
+        _save_product(product, m2m)
+        if opening_stock:
+            adjust_stock(product, opening_stock, reason=StockMovement.Reason.RECEIPT, reference=_("Opening stock"))
+        attach_images(product, images)
+    return product
+
+
+def update_product(product: Product, *, user=None, **changes) -> Product:
+    """Change only the fields given. Nothing changed: nothing is written, and no history row."""
+    _check_fields(changes)
+    with acting_as(user=user), transaction.atomic():
+        locked = Product.all_objects.select_for_update().get(pk=product.pk)
+        m2m = {name: list(changes.pop(name)) for name in PRODUCT_M2M_FIELDS & set(changes)}
+        changes = _to_python(changes)
+        changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+        for name in changed:
+            setattr(locked, name, changes[name])
+        m2m_changed = {
+            name: values
+            for name, values in m2m.items()
+            if set(getattr(locked, name).values_list("pk", flat=True)) != {v.pk for v in values}
+        }
+        if not changed and not m2m_changed:
+            return locked
+        if changed:
+            _save_product(locked, m2m_changed)
+        else:
+            for name, values in m2m_changed.items():
+                getattr(locked, name).set(values)
+    return locked
 
 
 # --- stock ---------------------------------------------------------------------------------
@@ -194,7 +314,7 @@ def soft_delete_product(product: Product) -> bool:
 def restore_product(product: Product) -> bool:
     if product.deleted_at is None:
         return False
-    if Product.objects.filter(sku=product.sku).exists():
+    if Product.objects.filter(sku__iexact=product.sku).exists():
         raise ValidationError(
             _("Cannot restore %(sku)s: another product now uses this SKU.") % {"sku": product.sku}, code="sku_taken"
         )
