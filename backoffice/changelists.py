@@ -10,21 +10,27 @@ from unfold.views import ChangeList
 
 
 class PageThenAnnotateChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The changelist, not each admin, decides that its rows carry the sortable columns as aliases.
+        self.root_queryset = self.model_admin.alias_columns(self.model_admin.get_queryset(request))
+        return super().get_queryset(request, exclude_parameters)
+
     def get_results(self, request):
         super().get_results(request)
         ids = list(self.result_list.values_list("pk", flat=True))
-        rows = self.model_admin.annotate_page(self.model_admin.get_base_queryset(request).filter(pk__in=ids))
+        rows = self.model_admin.annotate_page(self.model_admin.get_queryset(request).filter(pk__in=ids))
         by_pk = {row.pk: row for row in rows}
         self.result_list = [by_pk[pk] for pk in ids if pk in by_pk]
 
 
 class PageThenAnnotateMixin:
-    """ModelAdmin side: ``get_queryset`` gives aliases for the changelist; ``annotate_page`` the columns."""
+    """ModelAdmin side: ``alias_columns`` adds the sortable computed columns as aliases (computed only
+    where a sort or filter uses them); ``annotate_page`` adds the displayed columns to one page."""
 
     def get_changelist(self, request, **kwargs):
         return PageThenAnnotateChangeList
 
-    def get_base_queryset(self, request):
+    def alias_columns(self, queryset):
         raise NotImplementedError
 
     def annotate_page(self, queryset):

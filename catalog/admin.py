@@ -189,18 +189,15 @@ class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Si
 
     # --- queryset, search, form ---------------------------------------------------------------
 
-    def get_base_queryset(self, request):
-        # all_objects: the deleted filter decides; deleted rows stay reachable for restore.
-        return Product.all_objects.get_queryset()
-
     def get_queryset(self, request):
-        queryset = self.get_base_queryset(request)
-        url_name = request.resolver_match.url_name if request.resolver_match else ""
-        if url_name.endswith("_changelist"):
-            return queryset.with_admin_aliases()  # the page is annotated in annotate_page
-        if url_name == "autocomplete":
+        # all_objects: the deleted filter decides; deleted rows stay reachable for restore.
+        queryset = Product.all_objects.get_queryset()
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
             return queryset.alive()  # pickers elsewhere (order lines) never offer a deleted product
         return queryset
+
+    def alias_columns(self, queryset):
+        return queryset.with_admin_aliases()
 
     def annotate_page(self, queryset):
         return queryset.select_related(*self.list_select_related).with_admin_annotations()

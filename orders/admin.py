@@ -18,7 +18,7 @@ from backoffice.admin_rendering import FastRowsMixin
 from backoffice.changelists import PageThenAnnotateMixin
 from backoffice.paginators import EstimatedCountPaginator
 from orders import services
-from orders.forms import LineFormSet, PlaceOrderForm, ShipDialogForm, ShipForm
+from orders.forms import CustomerAdminForm, LineFormSet, PlaceOrderForm, ShipDialogForm, ShipForm
 from orders.models import Customer, Notification, Order, OrderLine
 
 STATUS_COLOURS = {
@@ -93,14 +93,8 @@ class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Simp
             fields.append("customer")  # a placed order keeps its customer once paid
         return fields
 
-    def get_base_queryset(self, request):
-        return Order.objects.all()
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
-            return queryset.with_line_aliases()  # the page is annotated in annotate_page
-        return queryset
+    def alias_columns(self, queryset):
+        return queryset.with_line_aliases()
 
     def annotate_page(self, queryset):
         return queryset.select_related("customer").with_line_stats()
@@ -341,18 +335,62 @@ class CustomerAdmin(FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
+    form = CustomerAdminForm
     fieldsets = [
         (None, {"fields": ["name", "email", "company", "phone", "is_vip", "notes"]}),
         (
-            _("Addresses"),
+            _("Billing address"),
             {
-                "fields": ["billing_address", "shipping_address"],
-                "description": _(
-                    'JSON: {"name", "line1", "line2", "postal_code", "city", "country"}; country as a two-letter code.'
-                ),
+                "classes": ["tab"],
+                "fields": [
+                    "billing_name",
+                    "billing_line1",
+                    "billing_line2",
+                    ("billing_postal_code", "billing_city"),
+                    "billing_country",
+                ],
+                "description": _("Leave every field empty, or fill in all but line 2."),
+            },
+        ),
+        (
+            _("Shipping address"),
+            {
+                "classes": ["tab"],
+                "fields": [
+                    "shipping_name",
+                    "shipping_line1",
+                    "shipping_line2",
+                    ("shipping_postal_code", "shipping_city"),
+                    "shipping_country",
+                ],
+                "description": _("Leave every field empty to ship to the billing address."),
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        """Saved through orders.services, never here; the form has already checked the same rules."""
+        values = {name: form.cleaned_data[name] for name in form.cleaned_data if name in services.CUSTOMER_FIELDS}
+        if change:  # also a revert from history: every field is passed, the service writes what differs
+            saved = services.update_customer(obj, user=request.user, email=form.cleaned_data["email"], **values)
+        else:
+            saved, _created = services.upsert_customer(email=form.cleaned_data["email"], user=request.user, **values)
+        obj.pk, obj._state.adding, obj._state.db = saved.pk, False, saved._state.db
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusing_gracefully(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        return self._refusing_gracefully(request, super().history_form_view, object_id, version_id, extra_context)
+
+    def _refusing_gracefully(self, request, view, *args):
+        """A rule the form could not see (an email taken a moment ago, a customer deleted meanwhile) is
+        reported as a message; the change view's transaction has rolled everything back."""
+        try:
+            return view(request, *args)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return redirect(request.get_full_path())
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_order_stats()
