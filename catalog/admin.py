@@ -436,9 +436,13 @@ class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Si
 
 
 class ProductCountMixin:
-    """A sortable product count per row: one correlated subquery per row of the page."""
+    """Reference data: a sortable product count per row (one correlated subquery per row of the
+    page), and saves through catalog.services."""
 
     product_count_field = ""
+
+    def save_model(self, request, obj, form, change):
+        services.save_reference(obj, user=request.user)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -468,7 +472,7 @@ class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
         return format_html('<span style="padding-left:{}rem">{}</span>', obj.depth * 1.25, obj.name)
 
     def save_model(self, request, obj, form, change):
-        services.save_category(obj)  # the form has refused cycles already
+        services.save_category(obj, user=request.user)  # the form has refused cycles already
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

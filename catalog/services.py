@@ -335,9 +335,17 @@ def check_parent(category: Category, parent: Category | None) -> None:
         walker = walker.parent
 
 
-def save_category(category: Category) -> Category:
+def save_reference(instance, *, user=None):
+    """Save a brand, supplier or tag: validated, and its history naming who acted."""
+    instance.full_clean()
+    with acting_as(user=user), transaction.atomic():
+        instance.save()
+    return instance
+
+
+def save_category(category: Category, *, user=None) -> Category:
     """Save a category and keep its path, and its descendants' paths, up to date."""
-    with transaction.atomic():
+    with acting_as(user=user), transaction.atomic():
         if category.parent_id:
             ancestor = Category.objects.select_for_update().get(pk=category.parent_id)
             check_parent(category, ancestor)
