@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "rest_framework",
+    "django_countries",
     "backoffice",
     "media_pipeline",
     "catalog",

@@ -3,12 +3,14 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.forms import BaseDialogForm
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminIntegerFieldWidget, UnfoldAdminTextInputWidget
 
 from catalog.models import Product
-from orders.models import Customer, Order, OrderLine
+from orders import services
+from orders.models import ADDRESS_FIELD_NAMES, Customer, Order, OrderLine
 
 CARRIERS_HELP = _("For example DHL, UPS, DPD, GLS or a courier's name.")
 
@@ -80,3 +82,22 @@ class BaseLineFormSet(forms.BaseFormSet):
 
 
 LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=3, max_num=200, validate_max=True)
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The customer change form. It validates with the service's rules (email normalised and free among live
+    customers, the model's own address rules through full_clean); the admin then saves through the service."""
+
+    class Meta:
+        model = Customer
+        fields = ["name", "email", "company", "phone", "is_vip", "notes", *ADDRESS_FIELD_NAMES]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("email"):
+            cleaned["email"] = services.normalise_email(cleaned["email"])
+            try:
+                services.check_email_free(cleaned["email"], exclude=self.instance)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned

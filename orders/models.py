@@ -5,31 +5,43 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from backoffice.history import history_records
 from backoffice.models import AliveManager, BaseModel, SoftDeleteModel
 from orders.choices import OrderSource, OrderStatus
 from orders.querysets import CustomerQuerySet, OrderQuerySet
 
-ADDRESS_FIELDS = ("name", "line1", "line2", "postal_code", "city", "country")
-REQUIRED_ADDRESS_FIELDS = ("name", "line1", "postal_code", "city", "country")
+ADDRESS_KINDS = ("billing", "shipping")
+ADDRESS_PARTS = ("name", "line1", "line2", "postal_code", "city", "country")
+REQUIRED_ADDRESS_PARTS = ("name", "line1", "postal_code", "city", "country")
+ADDRESS_PART_LABELS = {
+    "name": _("name"),
+    "line1": _("address line 1"),
+    "line2": _("address line 2"),
+    "postal_code": _("postal code"),
+    "city": _("city"),
+    "country": _("country"),
+}
+COUNTRY_ERRORS = {"invalid_choice": _("“%(value)s” is not a country; choose one, such as DE for Germany.")}
+ADDRESS_KIND_LABELS = {"billing": _("billing address"), "shipping": _("shipping address")}
+
+
+def address_field_names(kind: str) -> list[str]:
+    """``["billing_name", "billing_line1", ...]``: the model fields of one of a customer's addresses."""
+    return [f"{kind}_{part}" for part in ADDRESS_PARTS]
+
+
+ADDRESS_FIELD_NAMES = tuple(name for kind in ADDRESS_KINDS for name in address_field_names(kind))
 
 
 def validate_address(value) -> None:
-    """An address is a dict: name, line1, (line2), postal_code, city, country (ISO 3166 alpha-2)."""
+    """The validator of the JSON addresses customers had before migration 0004. Only migration 0001 still
+    names it; kept so that migration imports. Customers now have address fields (see Customer.clean)."""
     if value in (None, {}):
         return
     if not isinstance(value, dict):
         raise ValidationError(_("An address must be an object with name, line1, postal_code, city and country."))
-    unknown = set(value) - set(ADDRESS_FIELDS)
-    if unknown:
-        raise ValidationError(_("Unknown address fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    missing = [f for f in REQUIRED_ADDRESS_FIELDS if not str(value.get(f, "")).strip()]
-    if missing:
-        raise ValidationError(_("The address lacks: %(fields)s.") % {"fields": ", ".join(missing)})
-    country = str(value["country"])
-    if len(country) != 2 or not country.isalpha() or not country.isupper():
-        raise ValidationError(_("The country is a two-letter code such as DE or FR."))
 
 
 class Customer(SoftDeleteModel):
@@ -39,8 +51,24 @@ class Customer(SoftDeleteModel):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_vip = models.BooleanField(_("VIP"), default=False)
     notes = models.TextField(_("notes"), blank=True)
-    billing_address = models.JSONField(_("billing address"), default=dict, blank=True, validators=[validate_address])
-    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True, validators=[validate_address])
+    # An address is either empty or complete (see clean()); orders keep a JSON snapshot of it when placed.
+    billing_name = models.CharField(_("billing name"), max_length=200, blank=True)
+    billing_line1 = models.CharField(_("billing address line 1"), max_length=200, blank=True)
+    billing_line2 = models.CharField(_("billing address line 2"), max_length=200, blank=True)
+    billing_postal_code = models.CharField(_("billing postal code"), max_length=20, blank=True)
+    billing_city = models.CharField(_("billing city"), max_length=100, blank=True)
+    billing_country = CountryField(_("billing country"), blank=True, error_messages=COUNTRY_ERRORS)
+    shipping_name = models.CharField(_("shipping name"), max_length=200, blank=True)
+    shipping_line1 = models.CharField(_("shipping address line 1"), max_length=200, blank=True)
+    shipping_line2 = models.CharField(_("shipping address line 2"), max_length=200, blank=True)
+    shipping_postal_code = models.CharField(_("shipping postal code"), max_length=20, blank=True)
+    shipping_city = models.CharField(_("shipping city"), max_length=100, blank=True)
+    shipping_country = CountryField(
+        _("shipping country"),
+        blank=True,
+        error_messages=COUNTRY_ERRORS,
+        help_text=_("Leave the shipping address empty to ship to the billing one."),
+    )
 
     objects = AliveManager.from_queryset(CustomerQuerySet)()
     all_objects = models.Manager.from_queryset(CustomerQuerySet)()
@@ -52,13 +80,44 @@ class Customer(SoftDeleteModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                Lower("email"), condition=Q(deleted_at__isnull=True), name="customer_email_unique_ci"
+                Lower("email"),
+                condition=Q(deleted_at__isnull=True),
+                name="customer_email_unique_ci",
+                violation_error_code="email_taken",
+                violation_error_message=_("Another customer already has this email address."),
             ),
         ]
         indexes = [models.Index(fields=["name"], name="customer_name")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for kind in ADDRESS_KINDS:
+            values = {part: str(getattr(self, f"{kind}_{part}") or "").strip() for part in ADDRESS_PARTS}
+            if not any(values.values()):
+                continue  # an empty address is fine
+            for part in REQUIRED_ADDRESS_PARTS:
+                if not values[part]:
+                    errors[f"{kind}_{part}"] = ValidationError(
+                        _("Fill in the %(part)s to complete the %(address)s, or clear the whole address.")
+                        % {"part": ADDRESS_PART_LABELS[part], "address": ADDRESS_KIND_LABELS[kind]},
+                        code="incomplete_address",
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+    def has_address(self, kind: str) -> bool:
+        return any(str(getattr(self, name) or "").strip() for name in address_field_names(kind))
+
+    def address_snapshot(self, kind: str) -> dict:
+        """The address as orders keep it (JSON): ``{name, line1, line2, postal_code, city, country}``, country
+        as its two-letter code; ``{}`` when that address is empty."""
+        if not self.has_address(kind):
+            return {}
+        return {part: str(getattr(self, f"{kind}_{part}") or "").strip() for part in ADDRESS_PARTS}
 
 
 class Order(BaseModel):

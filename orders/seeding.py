@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from orders.models import Customer, Order
-from orders.services import notifications_muted, place_order, transition
+from orders.services import notifications_muted, place_order, transition, upsert_customer
 
 FIRST = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "John", "Hedy", "Tim"]
 LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Backus"]
@@ -36,7 +36,9 @@ PATHS = [
 CARRIERS = ["DHL", "UPS", "DPD", "GLS"]
 
 
-def seed_customers(count: int, rng: random.Random) -> list[Customer]:
+def seed_customers(count: int, rng: random.Random, *, user=None) -> list[Customer]:
+    """Demo customers through upsert_customer (same rules and history as the admin; running it again updates
+    the same customers instead of failing on their emails)."""
     customers = []
     for i in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -48,17 +50,19 @@ def seed_customers(count: int, rng: random.Random) -> list[Customer]:
             "city": city,
             "country": country,
         }
-        customers.append(
-            Customer(
-                email=f"{first}.{last}.{i}@example.com".lower(),
-                name=f"{first} {last}",
-                company=rng.choice(["", "", f"{last} GmbH", f"{last} & Co"]),
-                is_vip=rng.random() < 0.08,
-                billing_address=address,
-                shipping_address=address,
-            )
+        # Most ship where they are billed; some send their parcels to the office.
+        shipping = {**address, "line1": f"{rng.randint(1, 90)} Harbour Road"} if rng.random() < 0.2 else {}
+        customer, _created = upsert_customer(
+            email=f"{first}.{last}.{i}@example.com".lower(),
+            user=user,
+            name=f"{first} {last}",
+            company=rng.choice(["", "", f"{last} GmbH", f"{last} & Co"]),
+            is_vip=rng.random() < 0.08,
+            **{f"billing_{part}": value for part, value in address.items()},
+            **{f"shipping_{part}": value for part, value in shipping.items()},
         )
-    return Customer.objects.bulk_create(customers)
+        customers.append(customer)
+    return customers
 
 
 def seed_orders(count: int, *, seed: int = 42, user=None) -> int:
@@ -66,7 +70,7 @@ def seed_orders(count: int, *, seed: int = 42, user=None) -> int:
     products = list(Product.objects.filter(status="active", stock__gte=20).order_by("sku")[:400])
     if not products or count <= 0:
         return 0
-    customers = seed_customers(max(20, count // 5), rng)
+    customers = seed_customers(max(20, count // 5), rng, user=user)
     now = timezone.now()
     made = 0
     with notifications_muted():

@@ -1,4 +1,5 @@
-"""The order lifecycle: placement (all lines or none, stock taken safely) and status transitions."""
+"""Customers (upsert by email, update) and the order lifecycle: placement (all lines or none, stock taken
+safely) and status transitions."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.locking import lock_in_order
 from catalog import services as catalog
 from catalog.models import Product, StockMovement
-from orders.models import Counter, Order, OrderLine
+from orders.models import ADDRESS_FIELD_NAMES, Counter, Customer, Order, OrderLine
 
 CENT = Decimal("0.01")
 NUMBER_PREFIX = "SO-"
@@ -77,6 +80,129 @@ def compute_totals(subtotal: Decimal, *, discount=Decimal("0"), shipping=Decimal
     taxable = subtotal - discount + shipping
     tax = money(taxable * rate)
     return {"subtotal": subtotal, "discount": discount, "shipping": shipping, "tax": tax, "total": taxable + tax}
+
+
+# --- customers -------------------------------------------------------------------------------------------
+
+# What callers may set on a customer besides the email (the key of upsert_customer).
+CUSTOMER_FIELDS = frozenset({"name", "company", "phone", "is_vip", "notes", *ADDRESS_FIELD_NAMES})
+
+
+def normalise_email(email) -> str:
+    """Surrounding blanks removed and the domain lower-cased (Django's rule for user emails): the local part
+    may be case-sensitive, so it is kept; look-ups ignore case anyway."""
+    return BaseUserManager.normalize_email(str(email or "").strip())
+
+
+def live_customers_with_email(email: str):
+    """Live customers whose email equals ``email`` ignoring case: the same expression as the unique
+    constraint ``customer_email_unique_ci``, so the database answers from that index."""
+    return Customer.objects.alias(email_lower=Lower("email")).filter(email_lower=Lower(Value(email)))
+
+
+def upsert_customer(*, email, user=None, **fields) -> tuple[Customer, bool]:
+    """The live customer with this email (ignoring case), created or updated with ``fields``: only the
+    fields given change. Returns ``(customer, created)``; writes nothing (and no history row) when nothing
+    changes. Bad values raise ``ValidationError`` keyed by field; nothing is stored then."""
+    email = normalise_email(email)
+    changes = _checked_changes(fields, allowed=CUSTOMER_FIELDS)
+    try:
+        with transaction.atomic():
+            return _upsert(email, changes, user)
+    except IntegrityError:
+        # Another caller created this email between our look-up and our insert: theirs is ours, update it.
+        with transaction.atomic():
+            return _upsert(email, changes, user)
+
+
+def update_customer(customer: Customer, *, user=None, **changes) -> Customer:
+    """Change the given fields of a live customer, the email included (kept unique ignoring case).
+    Returns the customer as saved; writes nothing when nothing changes."""
+    changes = _checked_changes(changes, allowed=CUSTOMER_FIELDS | {"email"})
+    if "email" in changes:
+        changes["email"] = normalise_email(changes["email"])
+    try:
+        with transaction.atomic():
+            locked = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+            if locked is None:
+                raise ValidationError(_("This customer was deleted; it cannot be changed."), code="deleted")
+            if "email" in changes and changes["email"] != locked.email:
+                check_email_free(changes["email"], exclude=locked)
+            return _apply(locked, changes, user)
+    except IntegrityError as exc:  # the same email was taken by someone else at the same moment
+        raise ValidationError({"email": _email_taken_message()}, code="email_taken") from exc
+
+
+def check_email_free(email: str, *, exclude: Customer | None = None) -> None:
+    """Raise ``ValidationError({"email": ...})`` when another live customer has this email (ignoring case)."""
+    others = live_customers_with_email(normalise_email(email))
+    if exclude is not None and exclude.pk is not None:
+        others = others.exclude(pk=exclude.pk)
+    if others.exists():
+        raise ValidationError({"email": _email_taken_message()}, code="email_taken")
+
+
+def _email_taken_message() -> str:
+    return _("Another customer already has this email address; search for it and change that customer instead.")
+
+
+def _checked_changes(fields: dict, *, allowed) -> dict:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            _("Customers have no field %(fields)s; use %(allowed)s.")
+            % {"fields": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))},
+            code="unknown_field",
+        )
+    changes = {}
+    for name, value in fields.items():
+        field = Customer._meta.get_field(name)
+        if isinstance(field, models.CharField | models.TextField) and not field.null:
+            value = "" if value is None else value
+            value = str(value).strip() if isinstance(value, str) or name.endswith("_country") else value
+            if name.endswith("_country"):
+                value = value.upper()  # ISO 3166 codes are upper case; "de" means DE
+        changes[name] = value
+    return changes
+
+
+def _upsert(email: str, changes: dict, user) -> tuple[Customer, bool]:
+    existing = live_customers_with_email(email).select_for_update().first()
+    if existing is not None:
+        return _apply(existing, changes, user), False
+    return _apply(Customer(email=email), changes, user), True
+
+
+def _apply(customer: Customer, changes: dict, user) -> Customer:
+    """Set, validate and save the fields that really change (values compared after cleaning)."""
+    errors, changed = {}, {}
+    for name, value in changes.items():
+        field = Customer._meta.get_field(name)
+        try:
+            value = field.clean(value, customer)
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+            continue
+        if field.get_prep_value(value) != field.get_prep_value(getattr(customer, name)):
+            changed[name] = value
+    if not changed and not errors and not customer._state.adding:
+        return customer
+    for name, value in changed.items():
+        setattr(customer, name, value)
+    try:
+        # Uniqueness of the email is checked by the look-up before (and the database constraint under a race).
+        customer.full_clean(exclude=list(errors), validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    if user is not None and getattr(user, "is_authenticated", False):
+        customer._history_user = user
+    customer.save()
+    return customer
+
+
+# --- orders ----------------------------------------------------------------------------------------------
 
 
 def place_order(
@@ -141,8 +267,8 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
         number=number,
         customer=customer,
         currency=currency,
-        billing_address=customer.billing_address or {},
-        shipping_address=customer.shipping_address or customer.billing_address or {},
+        billing_address=customer.address_snapshot("billing"),
+        shipping_address=customer.address_snapshot("shipping") or customer.address_snapshot("billing"),
         placed_at=timezone.now(),
         source=source,
         external_ref=external_ref or None,

@@ -72,19 +72,16 @@ class ProductFactory(factory.django.DjangoModelFactory):
     status = "active"
 
 
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical Way",
-    "postal_code": "10115",
-    "city": "Berlin",
-    "country": "DE",
-}
-
-
 class CustomerFactory(factory.django.DjangoModelFactory):
+    """A customer with a complete billing address and no shipping address (orders ship to billing)."""
+
     class Meta:
         model = "orders.Customer"
 
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
     name = factory.Sequence(lambda n: f"Customer {n}")
-    billing_address = factory.LazyFunction(lambda: dict(ADDRESS))
+    billing_name = factory.LazyAttribute(lambda c: c.name)
+    billing_line1 = factory.Sequence(lambda n: f"{n % 200 + 1} Analytical Way")
+    billing_postal_code = "10115"
+    billing_city = "Berlin"
+    billing_country = "DE"
