@@ -16,12 +16,6 @@ def finished_job(django_capture_on_commit_callbacks, superuser):
     return job
 
 
-def test_login_page_is_unfold(client):
-    response = client.get("/admin/login/")
-    assert response.status_code == 200
-    assert b"unfold" in response.content.lower()
-
-
 def test_dashboard_shell(admin_client, finished_job):
     response = admin_client.get("/admin/")
     content = response.content.decode()

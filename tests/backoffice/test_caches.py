@@ -17,13 +17,6 @@ def cache_settings(location):
     }
 
 
-def test_settings_give_the_locks_alias_no_error_swallowing(settings):
-    if not settings.REDIS_URL:
-        pytest.skip("Redis caches are configured only with REDIS_URL")
-    assert settings.CACHES["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
-    assert settings.CACHES["locks"]["OPTIONS"]["IGNORE_EXCEPTIONS"] is False
-
-
 def test_default_cache_survives_redis_down_but_locks_fail_closed():
     with override_settings(CACHES=cache_settings(DEAD_REDIS)):
         caches["default"].set("k", "v")
