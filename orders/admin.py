@@ -105,6 +105,12 @@ class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, Simp
     def has_delete_permission(self, request, obj=None):
         return False  # orders are cancelled, never deleted
 
+    def save_model(self, request, obj, form, change):
+        # The only editable field is the customer of a pending order (see get_readonly_fields).
+        if "customer" in form.cleaned_data:
+            saved = services.change_customer(obj, form.cleaned_data["customer"], user=request.user)
+            obj.__dict__.update(saved.__dict__)
+
     def revert_disabled(self, request, obj=None):
         return True  # an order moves only through transition(); reverting history would bypass stock rules
 

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backoffice.history import acting_as
 from backoffice.locking import lock_in_order
 from catalog import services as catalog
 from catalog.models import Product, StockMovement
@@ -291,6 +292,31 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
     order._change_reason = _("Placed")
     _schedule_notification(order, "placed")
     return order
+
+
+def change_customer(order: Order, customer, *, user=None) -> Order:
+    """Give a pending order another customer; its address snapshots follow. A paid order keeps its
+    customer (invoices and shipments name them)."""
+    with acting_as(user=user), transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.customer_id == customer.pk:
+            return locked
+        if locked.status != Order.Status.PENDING:
+            raise ValidationError(
+                {
+                    "customer": _("Only a pending order can change its customer; %(number)s is %(status)s.")
+                    % {"number": locked.number, "status": locked.get_status_display()}
+                },
+                code="not_pending",
+            )
+        if customer.deleted_at is not None:
+            raise ValidationError({"customer": _("Choose an existing customer.")}, code="customer")
+        locked.customer = customer
+        locked.billing_address = customer.address_snapshot("billing")
+        locked.shipping_address = customer.address_snapshot("shipping") or locked.billing_address
+        locked._change_reason = _("Customer changed")
+        locked.save(update_fields=["customer", "billing_address", "shipping_address", "updated_at"])
+    return locked
 
 
 def transition(order: Order, to_status: str, *, user=None, **details) -> Order:
