@@ -48,6 +48,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 BACKOFFICE_ENVIRONMENT = env.str("BACKOFFICE_ENVIRONMENT", default="development" if DEBUG else "production")
 
 INSTALLED_APPS = [
+    # runserver serves static files through WhiteNoise like production, not through Django's
+    # static handler (which answered an encoded ".." with a 500).
+    "whitenoise.runserver_nostatic",
     "unfold",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
@@ -72,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so static files, redirects and error pages get the headers too.
+    "backoffice.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -120,6 +125,43 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# PostgreSQL statement_timeout per kind of process (milliseconds, 0 = none): a web request never
+# holds a query longer than a few seconds, whatever its filters; Celery jobs and management
+# commands (migrations, seeding, benchmarks) get their own limit.
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=5000)
+DATABASE_JOB_STATEMENT_TIMEOUT_MS = env.int("DATABASE_JOB_STATEMENT_TIMEOUT_MS", default=10 * 60 * 1000)
+DATABASE_COMMAND_STATEMENT_TIMEOUT_MS = env.int("DATABASE_COMMAND_STATEMENT_TIMEOUT_MS", default=0)
+
+
+def process_kind(argv: list[str]) -> str:
+    """``web``, ``worker`` or ``command``, from how this process was started."""
+    import os
+
+    program = os.path.basename(argv[0]) if argv else ""
+    if program.startswith("celery") or (len(argv) > 1 and argv[1] in ("worker", "beat") and "celery" in argv[0]):
+        return "worker"
+    if program in ("manage.py", "django-admin", "__main__.py") and len(argv) > 1:
+        return "web" if argv[1] in ("runserver", "runserver_plus") else "command"
+    if "pytest" in program or "py.test" in program:
+        return "command"  # test runs set their own; tests of the web limit use statement_timeout_options()
+    return "web"  # gunicorn, uvicorn, daphne, ASGI/WSGI servers
+
+
+def statement_timeout_options(kind: str) -> str:
+    timeout = {
+        "web": DATABASE_STATEMENT_TIMEOUT_MS,
+        "worker": DATABASE_JOB_STATEMENT_TIMEOUT_MS,
+        "command": DATABASE_COMMAND_STATEMENT_TIMEOUT_MS,
+    }[kind]
+    return f"-c statement_timeout={int(timeout)}"
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    import sys
+
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} {statement_timeout_options(process_kind(sys.argv))}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -238,6 +280,25 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent on every response by backoffice.middleware.SecurityHeadersMiddleware: the back office uses
+# none of these browser features.
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default=(
+        "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+        "magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), usb=(), "
+        "xr-spatial-tracking=()"
+    ),
+)
+# /healthz shows details (environment, backends, timings) only to staff or to a caller sending
+# "Authorization: Bearer <HEALTHZ_TOKEN>"; empty means no token is accepted.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+
+# Admin searches (changelist ?q=, autocomplete, sidebar) longer than this are refused with a
+# message: the database builds one condition per word and field.
+ADMIN_SEARCH_MAX_CHARS = env.int("ADMIN_SEARCH_MAX_CHARS", default=200)
+ADMIN_SEARCH_MAX_WORDS = env.int("ADMIN_SEARCH_MAX_WORDS", default=20)
+ADMIN_SIDEBAR_SEARCH_MAX_PER_MODEL = env.int("ADMIN_SIDEBAR_SEARCH_MAX_PER_MODEL", default=25)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from backoffice.admin_base import hardened_site_urls
 from backoffice.views import healthz, media
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path("admin/", hardened_site_urls(admin.site)),
 ]
 
 if settings.SERVE_MEDIA and not settings.MEDIA_URL.startswith(("http://", "https://")):

@@ -518,6 +518,7 @@ class StockMovementAdmin(BaseModelAdmin):
     list_display = ["created_at", "product", "delta_display", "balance_after", "reason", "reference", "author"]
     list_filter = ["reason", ("created_at", RangeDateTimeFilter)]
     list_filter_submit = True
+    url_lookups = ["product__id__exact"]  # "All movements of this product" on the product page
     list_select_related = ["product", "user", "job"]
     search_fields = ["=product__sku", "reference"]
     raw_id_fields = ["product"]

@@ -12,6 +12,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from backoffice.fields import StrictIntegerField
 from catalog.models import Product, StockMovement, Tag
 from catalog.services import ROUNDING_RULES
 
@@ -23,7 +24,7 @@ MANUAL_REASONS = [
 
 
 class StockAdjustmentForm(BaseDialogForm):
-    delta = forms.IntegerField(
+    delta = StrictIntegerField(
         label=_("Change"),
         help_text=_("Positive to add units (a receipt), negative to take them away."),
         widget=UnfoldAdminIntegerFieldWidget,

@@ -2,12 +2,12 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.forms import BaseDialogForm
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminIntegerFieldWidget, UnfoldAdminTextInputWidget
 
+from backoffice.fields import SafeAutocompleteSelect
 from catalog.models import Product
 from orders import services
 from orders.models import ADDRESS_FIELD_NAMES, Customer, Order, OrderLine
@@ -30,7 +30,7 @@ class ShipForm(forms.Form):
     )
 
 
-class UnfoldAutocomplete(AutocompleteSelect):
+class UnfoldAutocomplete(SafeAutocompleteSelect):
     """Django's autocomplete select with Unfold's look."""
 
     def __init__(self, field, admin_site=None, attrs=None):
