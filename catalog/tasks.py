@@ -57,5 +57,14 @@ def regenerate_images_item(job, item_id: str) -> None:
 
     product = _product(item_id)
     for image in product.images.select_related("asset"):
-        with media.render_lock(image.asset_id, owner=f"job:{job.pk}"):
-            media.render_variants(image.asset, force=True)
+        if media.render_locked(image.asset, force=True, owner=f"job:{job.pk}") is None:
+            # Another worker is rendering this image right now. A clear item error, not a crash: this item's
+            # rows roll back (so the rest is not rendered for nothing) and retrying the job renders it again.
+            raise ValidationError(
+                _(
+                    "Another worker was rendering this product's image “%(image)s” at the same time; "
+                    "run the job again for this product in a moment."
+                )
+                % {"image": image.asset},
+                code="busy",
+            )

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
@@ -25,6 +25,19 @@ STATUS_COLOURS = {
     ImageAsset.Status.READY: "success",
     ImageAsset.Status.FAILED: "danger",
 }
+# Where add_view hands a refusal found while saving back to the form it shows again.
+REFUSAL_ATTR = "_media_pipeline_upload_refusal"
+DUPLICATE_ATTR = "_media_pipeline_upload_duplicate"
+
+
+class UploadRefused(Exception):
+    """Ingest refused an upload in the admin's save path; carries the ValidationError to show."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
 # Formats every current browser shows; a HEIC original gets a link instead of a preview.
 BROWSER_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "AVIF"}
 
@@ -88,25 +101,56 @@ class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, BaseModelAdmin):
         if obj is not None:
             return super().get_form(request, obj, **kwargs)
         form = super().get_form(request, obj, **{**kwargs, "form": self.add_form})
+        refusal = getattr(request, REFUSAL_ATTR, None)
 
         class UploadForm(form):
             def __init__(self, *args, **inner):
-                super().__init__(*args, user=request.user, **inner)
+                super().__init__(*args, user=request.user, refusal=refusal, **inner)
 
         return UploadForm
 
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except UploadRefused as refused:
+            # Ingest refused the upload while saving; the view's transaction is rolled back and ingest
+            # stored nothing. Show the same form again, with the refusal as the upload's error.
+            setattr(request, REFUSAL_ATTR, refused.error)
+            return super().add_view(request, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         if not change:
-            # ingest_image has stored it; only the focal point typed beside the upload remains.
-            if form.duplicate:
-                self.message_user(request, _("This image had already been uploaded; here it is."), messages.WARNING)
-            elif obj.focal_x is not None or obj.focal_y is not None:
-                obj.save(update_fields=["focal_x", "focal_y", "updated_at"])
+            self._ingest(request, obj, form)
             return
         super().save_model(request, obj, form, change)
         if {"focal_x", "focal_y"} & set(form.changed_data):
-            transaction.on_commit(lambda: services.schedule_variants(obj.pk, force=True))
+            # The cropped variants are made from the focal point: their signatures change, so the
+            # render makes them again under new names (and deletes the old files after commit).
+            transaction.on_commit(lambda: services.schedule_variants(obj.pk))
             self.message_user(request, _("The focal point changed: variants are being rendered again."))
+
+    def _ingest(self, request, obj, form) -> None:
+        """Store the upload through the media service; ``obj`` (the admin's new object) becomes the asset."""
+        upload = form.cleaned_data["upload"]
+        try:
+            asset, created = services.ingest_image_reporting(upload, filename=upload.name, uploaded_by=request.user)
+        except ValidationError as exc:
+            raise UploadRefused(exc) from exc
+        if not created:
+            self.message_user(request, _("This image had already been uploaded; here it is."), messages.WARNING)
+            setattr(request, DUPLICATE_ATTR, True)
+        elif obj.focal_x is not None or obj.focal_y is not None:
+            # Saved before the commit that schedules the first render, so the crops use it.
+            asset.focal_x, asset.focal_y = obj.focal_x, obj.focal_y
+            asset.save(update_fields=["focal_x", "focal_y", "updated_at"])
+        obj.pk = asset.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, DUPLICATE_ATTR, False) and "_addanother" not in request.POST:
+            return redirect(reverse("admin:media_pipeline_imageasset_change", args=[obj.pk]))  # "here it is"
+        return super().response_add(request, obj, post_url_continue)
 
     def delete_model(self, request, obj):
         services.delete_assets(ImageAsset.objects.filter(pk=obj.pk))

@@ -1,6 +1,5 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminFileFieldWidget
 
@@ -9,7 +8,11 @@ from media_pipeline.models import ImageAsset
 
 
 class ImageUploadForm(forms.ModelForm):
-    """Adds an image through ``ingest_image``: its refusals become this form's errors."""
+    """Adds an image. Validating it stores nothing: ``clean()`` checks the upload as ingest would
+    (:func:`services.check_image`); the admin ingests it when it saves (:func:`services.ingest_image_reporting`).
+
+    A refusal found only while saving is handed back with :meth:`refuse_upload` and shown as this form's error.
+    """
 
     upload = forms.FileField(
         label=_("Image file"),
@@ -21,28 +24,14 @@ class ImageUploadForm(forms.ModelForm):
         model = ImageAsset
         fields = ["focal_x", "focal_y"]
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, refusal: ValidationError | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.duplicate = False
+        self.refusal = refusal
 
-    def clean(self):
-        cleaned = super().clean()
-        upload = cleaned.get("upload")
-        if upload is None or self.errors:
-            return cleaned
-        started = timezone.now()
-        try:
-            asset = services.ingest_image(upload, filename=upload.name, uploaded_by=self.user)
-        except ValidationError as exc:
-            self.add_error("upload", exc)
-            return cleaned
-        self.duplicate = asset.created_at < started
-        if not self.duplicate:
-            asset.focal_x, asset.focal_y = cleaned.get("focal_x"), cleaned.get("focal_y")
-        self.instance = asset
-        return cleaned
-
-    def _post_clean(self):
-        # The instance is the ingested asset, already valid and saved; nothing to construct here.
-        pass
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        if self.refusal is not None:  # ingest refused this very upload when the admin saved it
+            raise self.refusal
+        services.check_image(upload)
+        return upload

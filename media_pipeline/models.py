@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -26,8 +27,12 @@ class ImageAsset(BaseModel):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(_("error"), blank=True)
     # Where the subject is, as fractions of width and height; thumbnails are cropped around it.
-    focal_x = models.FloatField(_("focal point x"), null=True, blank=True)
-    focal_y = models.FloatField(_("focal point y"), null=True, blank=True)
+    focal_x = models.FloatField(
+        _("focal point x"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    focal_y = models.FloatField(
+        _("focal point y"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -45,6 +50,7 @@ class ImageAsset(BaseModel):
                 condition=(models.Q(focal_x__isnull=True) | models.Q(focal_x__gte=0, focal_x__lte=1))
                 & (models.Q(focal_y__isnull=True) | models.Q(focal_y__gte=0, focal_y__lte=1)),
                 name="imageasset_focal_point_within_image",
+                violation_error_message=_("The focal point must lie within the image: 0 to 1 across and down."),
             ),
         ]
 
@@ -60,6 +66,10 @@ class ImageAsset(BaseModel):
 
 
 class ImageVariant(models.Model):
+    """One rendered size and format of an asset. It records what shaped it (the spec's size and crop, the
+    encoder quality, the focal point a crop used) and their ``signature``, which is also in its file name:
+    a variant made differently is a different file, at a different URL."""
+
     id = models.BigAutoField(primary_key=True)
     asset = models.ForeignKey(ImageAsset, on_delete=models.CASCADE, related_name="variants")
     spec = models.CharField(_("spec"), max_length=30)
@@ -68,6 +78,15 @@ class ImageVariant(models.Model):
     height = models.PositiveIntegerField(_("height"))
     bytes = models.PositiveIntegerField(_("bytes"))
     file = models.FileField(_("file"), max_length=255)
+    # Empty for a variant whose spec is no longer configured when signatures were first recorded.
+    signature = models.CharField(_("signature"), max_length=16, blank=True, default="")
+    spec_width = models.PositiveIntegerField(_("spec width"), null=True, blank=True)
+    spec_height = models.PositiveIntegerField(
+        _("spec height"), null=True, blank=True, help_text=_("Set when the variant is cropped to a fixed size.")
+    )
+    quality = models.PositiveSmallIntegerField(_("encoder quality"), null=True, blank=True)
+    focal_x = models.FloatField(_("focal point x"), null=True, blank=True)
+    focal_y = models.FloatField(_("focal point y"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now=True)
 
     class Meta:
@@ -80,3 +99,7 @@ class ImageVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.spec} {self.format} {self.width}x{self.height}"
+
+    @property
+    def crop(self) -> bool:
+        return self.spec_height is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ register_heif_opener()
 # Decoders Pillow may use on an upload. Anything else (EPS, PSD, FITS, SVG, ...) never reaches one.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# What Pillow's decoders raise on damaged or truncated data, while opening a file or decoding it:
+# OSError ("Truncated File Read", "could not create decoder object", "broken data stream"), SyntaxError
+# and struct.error from header parsers, EOFError, ValueError and IndexError from odd headers and tiles.
+DECODER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
 _SRGB = ImageCms.createProfile("sRGB")
 
 
@@ -39,22 +44,38 @@ class Rendered:
     data: bytes
 
 
+def _too_many_pixels() -> ValidationError:
+    return ValidationError(
+        _("The image has more pixels than the limit of %(limit)s megapixels.")
+        % {"limit": round(settings.MEDIA_MAX_PIXELS / 1_000_000)},
+        code="too_many_pixels",
+    )
+
+
+def _damaged(exc: BaseException) -> ValidationError:
+    reason = str(exc).strip() or exc.__class__.__name__
+    return ValidationError(
+        _("The image is damaged or incomplete (%(reason)s). Export it again and upload the new file.")
+        % {"reason": reason[:120]},
+        code="corrupt",
+    )
+
+
 def _open(data: bytes) -> Image.Image:
+    """Open (parse the header of) an upload with the allowed decoders only; every failure is a ValidationError."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        if isinstance(exc, UnidentifiedImageError):
-            raise ValidationError(
-                _("This file is not an image we accept. Upload a JPEG, PNG, WebP, GIF, AVIF or HEIC photo."),
-                code="unsupported",
-            ) from exc
+    except UnidentifiedImageError as exc:
         raise ValidationError(
-            _("The image has more pixels than the limit of %(limit)s megapixels.")
-            % {"limit": round(settings.MEDIA_MAX_PIXELS / 1_000_000)},
-            code="too_many_pixels",
+            _("This file is not an image we accept. Upload a JPEG, PNG, WebP, GIF, AVIF or HEIC photo."),
+            code="unsupported",
         ) from exc
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise _too_many_pixels() from exc
+    except DECODER_ERRORS as exc:  # a known format whose header is cut short or damaged
+        raise _damaged(exc) from exc
 
 
 def probe(data: bytes) -> Probe:
@@ -79,16 +100,16 @@ def probe(data: bytes) -> Probe:
         )
     fmt = image.format
     try:
-        if fmt == "JPEG":
-            # A scaled DCT decode still reads every byte of the stream, at 1/64 of the memory.
-            image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-        image.load()
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(
-            _("The image is damaged or incomplete (%(reason)s). Export it again and upload the new file.")
-            % {"reason": str(exc)[:120]},
-            code="corrupt",
-        ) from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if fmt == "JPEG":
+                # A scaled DCT decode still reads every byte of the stream, at 1/64 of the memory.
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise _too_many_pixels() from exc
+    except DECODER_ERRORS as exc:
+        raise _damaged(exc) from exc
     finally:
         image.close()
     return Probe(format=fmt, width=width, height=height)
@@ -239,8 +260,13 @@ def _decode_base(data: bytes, specs: list[VariantSpec], pool: ThreadPoolExecutor
                 image = _resize_banded(image, stored_needed, pool, threads)
         if orientation in _UPRIGHT:
             image = image.transpose(_UPRIGHT[orientation])
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(_("The image could not be decoded: %(reason)s") % {"reason": str(exc)[:120]}) from exc
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise _too_many_pixels() from exc
+    except DECODER_ERRORS as exc:
+        reason = str(exc).strip() or exc.__class__.__name__
+        raise ValidationError(
+            _("The image could not be decoded: %(reason)s") % {"reason": reason[:120]}, code="corrupt"
+        ) from exc
     return image
 
 

@@ -30,16 +30,6 @@ class ImageAssetQuerySet(models.QuerySet):
     def failed(self):
         return self.filter(status="failed")
 
-    def missing_variants(self, specs) -> ImageAssetQuerySet:
-        """Assets lacking at least one (spec, format) of ``specs``."""
-        from media_pipeline.models import ImageVariant
-
-        wanted = [(spec.name, fmt) for spec in specs for fmt in spec.formats]
-        have_all = models.Q()
-        for spec, fmt in wanted:
-            have_all &= models.Exists(ImageVariant.objects.filter(asset_id=OuterRef("pk"), spec=spec, format=fmt))
-        return self.exclude(have_all)
-
     def with_thumbnail(self):
         return self.annotate(thumb_file=variant_file("pk"))
 

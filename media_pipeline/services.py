@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from media_pipeline import processing
 from media_pipeline.models import ImageAsset, ImageVariant
-from media_pipeline.specs import EXTENSIONS, get_specs
+from media_pipeline.specs import EXTENSIONS, VariantSpec, get_specs, variant_identity, variant_signature
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +29,42 @@ class AssetBusy(Exception):
     """Another worker is rendering this asset right now."""
 
 
+def _lock_key(asset_id) -> str:
+    return f"media:render:{asset_id}"
+
+
+def _acquire_render_lock(asset_id, owner: str) -> bool:
+    return caches["locks"].add(_lock_key(asset_id), owner, timeout=RENDER_LOCK_SECONDS)
+
+
+def _release_render_lock(asset_id) -> None:
+    caches["locks"].delete(_lock_key(asset_id))
+
+
 @contextmanager
 def render_lock(asset_id, *, owner: str = "local") -> Iterator[None]:
     """Two workers (or a worker and a command) must never render one asset at once."""
-    lock = caches["locks"]
-    key = f"media:render:{asset_id}"
-    if not lock.add(key, owner, timeout=RENDER_LOCK_SECONDS):
+    if not _acquire_render_lock(asset_id, owner):
         raise AssetBusy(asset_id)
     try:
         yield
     finally:
-        lock.delete(key)
+        _release_render_lock(asset_id)
+
+
+def render_locked(asset: ImageAsset, *, force: bool = False, owner: str) -> list[ImageVariant] | None:
+    """Render the asset's variants under its render lock: the one way tasks, jobs and commands render.
+
+    Returns the variants, or ``None`` when another worker holds the lock (is rendering it right now);
+    each caller decides what that means for it (retry later, report, skip). A bad image raises
+    ValidationError, a storage failure OSError, as :func:`render_variants` does.
+    """
+    if not _acquire_render_lock(asset.pk, owner):
+        return None
+    try:
+        return render_variants(asset, force=force)
+    finally:
+        _release_render_lock(asset.pk)
 
 
 ORIGINAL_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "AVIF": "avif", "HEIF": "heic"}
@@ -59,16 +85,30 @@ def original_path(sha256: str, fmt: str) -> str:
     return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}.{ORIGINAL_EXTENSIONS[fmt]}"
 
 
+def check_image(file) -> processing.Probe:
+    """Validate an upload as :func:`ingest_image` would (size, format, pixels, a full decode), storing nothing.
+
+    For forms: they check an upload in ``clean()`` with this and ingest it only when they save.
+    """
+    return processing.probe(_read_bounded(file))
+
+
 def ingest_image(file, *, filename: str, uploaded_by=None) -> ImageAsset:
     """Validate, de-duplicate by content hash, store the original, schedule variants.
 
     Bad input raises ValidationError with a message a person can act on, and stores nothing.
     """
+    asset, _created = ingest_image_reporting(file, filename=filename, uploaded_by=uploaded_by)
+    return asset
+
+
+def ingest_image_reporting(file, *, filename: str, uploaded_by=None) -> tuple[ImageAsset, bool]:
+    """:func:`ingest_image`, also saying whether the asset is new (``False``: the same bytes were already stored)."""
     data = _read_bounded(file)
     sha256 = hashlib.sha256(data).hexdigest()
     existing = ImageAsset.objects.filter(sha256=sha256).first()
     if existing is not None:
-        return existing
+        return existing, False
     info = processing.probe(data)
     path = original_path(sha256, info.format)
     wrote = False
@@ -76,7 +116,7 @@ def ingest_image(file, *, filename: str, uploaded_by=None) -> ImageAsset:
         saved = default_storage.save(path, ContentFile(data))
         if saved != path:  # the storage renamed it: never keep a second copy
             default_storage.delete(saved)
-            raise ValidationError(_("The image could not be stored. Try again."))
+            raise ValidationError(_("The image could not be stored. Try again."), code="storage")
         wrote = True
     try:
         with transaction.atomic():
@@ -98,12 +138,12 @@ def ingest_image(file, *, filename: str, uploaded_by=None) -> ImageAsset:
             if wrote:
                 default_storage.delete(path)
             raise
-        return existing
+        return existing, False
     except Exception:
         if wrote:
             default_storage.delete(path)
         raise
-    return asset
+    return asset, True
 
 
 def schedule_variants(asset_id, *, force: bool = False) -> None:
@@ -112,39 +152,110 @@ def schedule_variants(asset_id, *, force: bool = False) -> None:
     generate_variants.delay(str(asset_id), force=force)
 
 
-def variant_path(asset: ImageAsset, spec: str, fmt: str) -> str:
-    return f"variants/{asset.sha256[:2]}/{asset.pk}/{spec}.{EXTENSIONS[fmt]}"
+def variant_path(asset: ImageAsset, spec: str, fmt: str, signature: str = "") -> str:
+    """Where a variant is stored. The signature (what shaped the bytes) is part of the name, so a variant
+    made differently (another size, quality or focal point) gets another URL and caches never serve stale bytes."""
+    # The spec and format stay the end of the name ("thumb.webp"), so people and scripts still recognise it.
+    name = f"{signature}-{spec}" if signature else spec
+    return f"variants/{asset.sha256[:2]}/{asset.pk}/{name}.{EXTENSIONS[fmt]}"
+
+
+def _is_current(variant: ImageVariant | None, spec: VariantSpec, fmt: str, focal) -> bool:
+    return variant is not None and variant.signature == variant_signature(spec, fmt, focal)
+
+
+def stale_specs(asset: ImageAsset, specs=None) -> list[VariantSpec]:
+    """The specs of which the asset lacks a variant, or has one made from other settings or another focal point.
+
+    Uses ``asset.variants.all()``, so a prefetch makes it free.
+    """
+    specs = get_specs() if specs is None else specs
+    existing = {(v.spec, v.format): v for v in asset.variants.all()}
+    focal = asset.focal_point
+    return [s for s in specs if not all(_is_current(existing.get((s.name, f)), s, f, focal) for f in s.formats)]
+
+
+def stale_asset_ids(*, batch_size: int = 500) -> list:
+    """Ids (oldest first) of the assets :func:`render_variants` would render: a variant missing, or made
+    from another spec, encoder setting or focal point than the current ones (its signature differs).
+
+    Checked in Python with the same rule as the render, over batches of assets with their variants.
+    """
+    specs = get_specs()
+    assets = (
+        ImageAsset.objects.only("pk", "focal_x", "focal_y", "created_at")
+        .order_by("created_at", "pk")
+        .prefetch_related(
+            Prefetch("variants", queryset=ImageVariant.objects.only("pk", "asset_id", "spec", "format", "signature"))
+        )
+    )
+    return [asset.pk for asset in assets.iterator(chunk_size=batch_size) if stale_specs(asset, specs)]
 
 
 def render_variants(asset: ImageAsset, *, force: bool = False) -> list[ImageVariant]:
-    """Render the variants the asset lacks (all of them with ``force``); mark it ready or failed."""
+    """Render the variants the asset lacks or whose spec or focal point changed (all of them with ``force``);
+    mark it ready or failed. Files replaced by a new name are deleted once the new rows are committed."""
     specs = get_specs()
+    focal = asset.focal_point
     existing = {(v.spec, v.format): v for v in asset.variants.all()}
-    wanted = [s for s in specs if force or any((s.name, f) not in existing for f in s.formats)]
+    stored_before = {v.file.name for v in existing.values()}
+    wanted = list(specs) if force else stale_specs(asset, specs)
     if wanted:
         ImageAsset.objects.filter(pk=asset.pk).update(status=ImageAsset.Status.PROCESSING)
         try:
             with asset.original.open("rb") as handle:
                 data = handle.read()
-            rendered = processing.render(data, wanted, focal=asset.focal_point)
+            rendered = processing.render(data, wanted, focal=focal)
         except ValidationError as exc:
             _mark(asset, ImageAsset.Status.FAILED, " ".join(exc.messages))
             raise
-        for result in rendered:
-            if not force and (result.spec, result.format) in existing:
-                continue
-            path = variant_path(asset, result.spec, result.format)
-            default_storage.delete(path)
-            default_storage.save(path, ContentFile(result.data))
-            existing[(result.spec, result.format)], _created = ImageVariant.objects.update_or_create(
-                asset=asset,
-                spec=result.spec,
-                format=result.format,
-                defaults={"width": result.width, "height": result.height, "bytes": len(result.data), "file": path},
-            )
+        by_name = {spec.name: spec for spec in wanted}
+        written: list[str] = []
+        replaced: list[str] = []
+        try:
+            with transaction.atomic():
+                for result in rendered:
+                    spec = by_name[result.spec]
+                    current = existing.get((result.spec, result.format))
+                    if not force and _is_current(current, spec, result.format, focal):
+                        continue
+                    signature = variant_signature(spec, result.format, focal)
+                    path = variant_path(asset, result.spec, result.format, signature)
+                    _write(path, result.data)
+                    written.append(path)
+                    if current is not None and current.file.name and current.file.name != path:
+                        replaced.append(current.file.name)
+                    existing[(result.spec, result.format)], _created = ImageVariant.objects.update_or_create(
+                        asset=asset,
+                        spec=result.spec,
+                        format=result.format,
+                        defaults={
+                            "width": result.width,
+                            "height": result.height,
+                            "bytes": len(result.data),
+                            "file": path,
+                            **variant_identity(spec, result.format, focal),
+                        },
+                    )
+                # The old files are still what the old rows (and pages cached with them) point to until commit.
+                transaction.on_commit(lambda: _delete_files(replaced))
+        except Exception:
+            # No row points to the new files: remove them, unless a file kept its name (same signature).
+            _delete_files([path for path in written if path not in stored_before])
+            raise
     _mark(asset, ImageAsset.Status.READY, "")
     keep = {(s.name, f) for s in specs for f in s.formats}
     return [v for key, v in existing.items() if key in keep]
+
+
+def _write(path: str, data: bytes) -> None:
+    # A file already at this name is the same variant (same signature) rendered before, or one left by
+    # a render rolled back: replace it, never let the storage save a renamed second copy.
+    default_storage.delete(path)
+    saved = default_storage.save(path, ContentFile(data))
+    if saved != path:
+        default_storage.delete(saved)
+        raise OSError(f"storage stored {path} as {saved}")
 
 
 def _mark(asset: ImageAsset, status: str, error: str) -> None:

@@ -24,13 +24,13 @@ def generate_variants(self, asset_id: str, force: bool = False) -> str:
     if asset is None:
         return "gone"
     try:
-        with services.render_lock(asset_id, owner=self.request.id or "local"):
-            services.render_variants(asset, force=force)
-    except services.AssetBusy:
-        # Another worker renders it now; try again shortly, by then there is little or nothing left to do.
-        raise self.retry(countdown=10, max_retries=30, exc=None) from None
+        rendered = services.render_locked(asset, force=force, owner=self.request.id or "local")
     except ValidationError:
         return "failed"
+    if rendered is None:
+        # Another worker renders it now; try again shortly, by then there is little or nothing left to do
+        # (what it renders is current unless the focal point or the specs changed meanwhile: then we render).
+        raise self.retry(countdown=10, max_retries=30, exc=None)
     return "ready"
 
 
@@ -39,8 +39,9 @@ def regenerate_item(job, item_id: str) -> None:
     asset = ImageAsset.objects.filter(pk=item_id).first()
     if asset is None:
         raise ValidationError(_("The image no longer exists."))
-    try:
-        with services.render_lock(asset.pk, owner=f"job:{job.pk}"):
-            services.render_variants(asset, force=bool(job.params.get("force", True)))
-    except services.AssetBusy:
-        raise ValidationError(_("Another worker was rendering this image; retry the job shortly.")) from None
+    rendered = services.render_locked(asset, force=bool(job.params.get("force", True)), owner=f"job:{job.pk}")
+    if rendered is None:
+        raise ValidationError(
+            _("Another worker was rendering this image at the same time; run the job again for it in a moment."),
+            code="busy",
+        )

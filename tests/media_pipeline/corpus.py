@@ -95,6 +95,21 @@ def truncated_jpeg() -> bytes:
     return data[: len(data) // 2]
 
 
+def jpeg_truncated_in_header() -> bytes:
+    """Cut inside the header segments: Pillow's JPEG plugin raises OSError while opening it."""
+    return jpeg(800, 600)[:400]
+
+
+def webp(width=800, height=600) -> bytes:
+    return encode(photo(width, height), "WEBP", quality=80)
+
+
+def truncated_webp() -> bytes:
+    """Half a WebP: Pillow raises OSError ("could not create decoder object") while opening it."""
+    data = webp()
+    return data[: len(data) // 2]
+
+
 SVG_WITH_SCRIPT = (
     b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="10" height="10"/></svg>'
 )

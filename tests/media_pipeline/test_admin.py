@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -38,6 +39,8 @@ def test_upload_goes_through_ingest_and_renders(admin_client, superuser, django_
         (b"just some text, renamed", "not an image we accept"),
         (corpus.decompression_bomb(), "megapixels"),
         (corpus.truncated_jpeg(), "damaged or incomplete"),
+        (corpus.jpeg_truncated_in_header(), "damaged or incomplete"),
+        (corpus.truncated_webp(), "damaged or incomplete"),
         (corpus.SVG_WITH_SCRIPT, "not an image we accept"),
         (corpus.eps(), "not an image we accept"),
         (corpus.html_jpeg_polyglot(), None),
@@ -65,10 +68,69 @@ def test_oversized_upload_is_a_form_error(admin_client, settings):
 
 def test_same_bytes_twice_point_to_the_existing_image(admin_client):
     data = corpus.jpeg()
-    upload(admin_client, data)
-    response = upload(admin_client, data, name="again.jpg")
+    first = upload(admin_client, data, focal_x="0.3", focal_y="0.3")
+    assert "already been uploaded" not in " ".join(str(m) for m in get_messages(first.wsgi_request))
+    response = upload(admin_client, data, name="again.jpg", focal_x="0.9", focal_y="0.9")
     assert response.status_code == 302
-    assert ImageAsset.objects.count() == 1
+    asset = ImageAsset.objects.get()
+    assert response.url == reverse("admin:media_pipeline_imageasset_change", args=[asset.pk])
+    assert "This image had already been uploaded; here it is." in [str(m) for m in get_messages(response.wsgi_request)]
+    # the existing image keeps its name and focal point
+    assert (asset.original_filename, asset.focal_x, asset.focal_y) == ("photo.jpg", 0.3, 0.3)
+
+
+def test_duplicate_is_reported_from_ingest_not_from_timestamps(admin_client, monkeypatch):
+    """An image created in the same instant as the request still counts as new: ingest says so."""
+    from media_pipeline import services
+
+    calls = []
+    real = services.ingest_image_reporting
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["filename"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "ingest_image_reporting", spy)
+    response = upload(admin_client, corpus.jpeg(), focal_x="0.25", focal_y="0.75")
+    assert response.status_code == 302
+    assert calls == ["photo.jpg"]
+    assert (ImageAsset.objects.get().focal_x, ImageAsset.objects.get().focal_y) == (0.25, 0.75)
+    assert not [m for m in get_messages(response.wsgi_request) if "already" in str(m)]
+
+
+def test_nothing_is_stored_when_another_field_is_invalid(admin_client, settings):
+    response = upload(admin_client, corpus.jpeg(), focal_x="1.5", focal_y="0.5")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["focal_x"]
+    assert not ImageAsset.objects.exists()
+    assert not [p for p in settings.MEDIA_ROOT.glob("**/*") if p.is_file()]
+
+
+def test_a_refusal_while_saving_is_a_form_error_and_stores_nothing(admin_client, settings, monkeypatch):
+    """The form only checks the upload; if ingest refuses it when the admin saves, the form shows why."""
+    from django.core.exceptions import ValidationError
+
+    from media_pipeline import services
+
+    def refuse(*args, **kwargs):
+        raise ValidationError("The image could not be stored. Try again.")
+
+    monkeypatch.setattr(services, "ingest_image_reporting", refuse)
+    response = upload(admin_client, corpus.jpeg(), focal_x="0.5", focal_y="0.5")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["upload"] == ["The image could not be stored. Try again."]
+    assert not ImageAsset.objects.exists()
+    assert not [p for p in settings.MEDIA_ROOT.glob("**/*") if p.is_file()]
+
+
+def test_validating_the_form_stores_nothing(superuser, settings):
+    """clean() only checks the upload: ingest (and storage) happen in the admin's save path."""
+    from media_pipeline.forms import ImageUploadForm
+
+    form = ImageUploadForm(data={}, files={"upload": SimpleUploadedFile("p.jpg", corpus.jpeg())}, user=superuser)
+    assert form.is_valid(), form.errors
+    assert not ImageAsset.objects.exists()
+    assert not [p for p in settings.MEDIA_ROOT.glob("**/*") if p.is_file()]
 
 
 def test_changelist_shows_thumbnails_with_constant_queries(

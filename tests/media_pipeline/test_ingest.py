@@ -1,12 +1,13 @@
 import io
+import struct
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from PIL import Image
+from PIL import Image, ImageFile
 
 from media_pipeline.models import ImageAsset, ImageVariant
-from media_pipeline.services import ingest_image, render_variants
+from media_pipeline.services import check_image, ingest_image, ingest_image_reporting, render_variants
 from tests.media_pipeline import corpus
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,8 @@ REFUSED = [
     ("svg with script", corpus.SVG_WITH_SCRIPT, "not an image we accept"),
     ("eps", corpus.eps(), "not an image we accept"),
     ("truncated jpeg", corpus.truncated_jpeg(), "damaged or incomplete"),
+    ("jpeg truncated in its header", corpus.jpeg_truncated_in_header(), "damaged or incomplete"),
+    ("truncated webp", corpus.truncated_webp(), "damaged or incomplete"),
     ("decompression bomb", corpus.decompression_bomb(), "megapixels"),
 ]
 
@@ -201,3 +204,59 @@ def test_focal_point_moves_the_thumbnail_crop(ingest):
     render_variants(asset, force=True)
     thumb = variant_image(asset, "thumb", "webp")
     assert thumb.getpixel((80, 80))[0] > 200
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (OSError("broken data stream"), "damaged or incomplete"),
+        (SyntaxError("not a JPEG file"), "damaged or incomplete"),
+        (ValueError("tile cannot extend outside image"), "damaged or incomplete"),
+        (EOFError(), "damaged or incomplete"),
+        (struct.error("unpack requires a buffer of 4 bytes"), "damaged or incomplete"),
+        (IndexError("list index out of range"), "damaged or incomplete"),
+        (Image.DecompressionBombError("too many pixels"), "megapixels"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
+)
+@pytest.mark.parametrize("stage", ["open", "load"])
+def test_any_decoder_error_is_a_clear_refusal_and_stores_nothing(ingest, monkeypatch, error, message, stage):
+    """Whatever a Pillow decoder raises, while opening or while decoding, ingest refuses the file clearly."""
+    if stage == "open":
+
+        def broken_open(*args, **kwargs):
+            raise error
+
+        monkeypatch.setattr(Image, "open", broken_open)
+    else:
+
+        def broken_load(self):
+            raise error
+
+        monkeypatch.setattr(ImageFile.ImageFile, "load", broken_load)
+    with pytest.raises(ValidationError) as excinfo:
+        ingest(corpus.jpeg(300, 200))
+    assert message in " ".join(excinfo.value.messages)
+    assert not ImageAsset.objects.exists()
+    assert stored_files() == []
+
+
+def test_reporting_ingest_says_whether_it_created_the_asset(django_capture_on_commit_callbacks):
+    data = corpus.jpeg(400, 300)
+    with django_capture_on_commit_callbacks(execute=False):
+        first, created = ingest_image_reporting(io.BytesIO(data), filename="a.jpg")
+        again, created_again = ingest_image_reporting(io.BytesIO(data), filename="b.jpg")
+        plain = ingest_image(io.BytesIO(data), filename="c.jpg")
+    assert (created, created_again) == (True, False)
+    assert first.pk == again.pk == plain.pk
+    assert isinstance(plain, ImageAsset)
+    assert ImageAsset.objects.get().original_filename == "a.jpg"
+
+
+def test_check_image_validates_without_storing():
+    info = check_image(io.BytesIO(corpus.jpeg(300, 200)))
+    assert (info.format, info.width, info.height) == ("JPEG", 300, 200)
+    with pytest.raises(ValidationError, match="damaged or incomplete"):
+        check_image(io.BytesIO(corpus.truncated_webp()))
+    assert not ImageAsset.objects.exists()
+    assert stored_files() == []

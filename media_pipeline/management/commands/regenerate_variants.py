@@ -3,7 +3,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from media_pipeline import services
 from media_pipeline.models import ImageAsset
-from media_pipeline.specs import get_specs
 
 
 class Command(BaseCommand):
@@ -11,7 +10,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--missing", action="store_true", help="Assets lacking a variant of the current specs.")
+        which.add_argument(
+            "--missing",
+            action="store_true",
+            help="Assets lacking a variant of the current specs, or with one made from other settings or focal point.",
+        )
         which.add_argument("--all", action="store_true", help="Every asset, rendering every variant again.")
         which.add_argument("--asset", action="append", metavar="ID", help="This asset (repeatable), rendered again.")
         parser.add_argument("--batch-size", type=int, default=50, help="Assets loaded per query (default 50).")
@@ -22,12 +25,15 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1.")
         force = bool(all or asset)
         if asset:
-            queryset = ImageAsset.objects.filter(pk__in=self._valid_ids(asset))
+            ids = list(
+                ImageAsset.objects.filter(pk__in=self._valid_ids(asset))
+                .order_by("created_at")
+                .values_list("pk", flat=True)
+            )
         elif all:
-            queryset = ImageAsset.objects.all()
+            ids = list(ImageAsset.objects.order_by("created_at").values_list("pk", flat=True))
         else:
-            queryset = ImageAsset.objects.missing_variants(get_specs())
-        ids = list(queryset.order_by("created_at").values_list("pk", flat=True))
+            ids = services.stale_asset_ids(batch_size=batch_size)
         if asset and len(ids) < len(set(asset)):
             raise CommandError("No image with id: " + ", ".join(sorted(set(asset) - {str(i) for i in ids})))
 
@@ -36,15 +42,12 @@ class Command(BaseCommand):
         for start in range(0, len(ids), batch_size):
             for item in ImageAsset.objects.filter(pk__in=ids[start : start + batch_size]).order_by("created_at"):
                 try:
-                    with services.render_lock(item.pk, owner="regenerate_variants"):
-                        services.render_variants(item, force=force)
-                except services.AssetBusy:
-                    totals["busy"] += 1
+                    rendered = services.render_locked(item, force=force, owner="regenerate_variants")
                 except ValidationError as exc:
                     totals["failed"] += 1
                     self.stderr.write(f"{item.pk} {item}: {' '.join(exc.messages)}")
                 else:
-                    totals["rendered"] += 1
+                    totals["rendered" if rendered is not None else "busy"] += 1
                 if progress:
                     progress.step()
         if progress:
