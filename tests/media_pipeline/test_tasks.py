@@ -62,3 +62,18 @@ def test_regenerate_job(asset, django_capture_on_commit_callbacks):
     assert (job.status, job.done, job.failed) == (Job.Status.PARTIAL, 1, 1)
     assert job.errors[0]["error"] == "The image no longer exists."
     assert asset.variants.count() == 7
+
+
+def test_regenerate_job_reports_an_image_being_rendered_elsewhere_clearly(asset, django_capture_on_commit_callbacks):
+    caches["locks"].add(f"media:render:{asset.pk}", "other-worker", timeout=60)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = jobs.start_job("media_pipeline.regenerate_variants", items=[asset.pk])
+    finally:
+        caches["locks"].delete(f"media:render:{asset.pk}")
+    job.refresh_from_db()
+    assert (job.status, job.failed) == (Job.Status.PARTIAL, 1)
+    assert job.errors[0]["error"] == (
+        "Another worker was rendering this image at the same time; run the job again for it in a moment."
+    )
+    assert not asset.variants.exists()
