@@ -144,12 +144,12 @@ class ProductAdminForm(forms.ModelForm):
 
     def clean_upload_images(self):
         # Checked only: nothing is stored until the whole form is valid (see ingest_uploads).
-        from media_pipeline.services import validate_image
+        from media_pipeline.services import check_image
 
         uploads, errors = self.cleaned_data.get("upload_images") or [], []
         for upload in uploads:
             try:
-                validate_image(upload)
+                check_image(upload)
             except forms.ValidationError as exc:
                 errors.append(f"{upload.name}: {' '.join(exc.messages)}")
         if errors:

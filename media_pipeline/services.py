@@ -281,9 +281,3 @@ def _delete_files(names) -> None:
             default_storage.delete(name)
         except OSError:  # cleanup_media removes what is left behind
             logger.warning("could not delete media file %s", name, exc_info=True)
-
-
-def validate_image(file) -> None:
-    """The checks ``ingest_image`` makes, storing nothing: for forms that validate an upload first and
-    ingest it only once every other field is valid."""
-    processing.probe(_read_bounded(file))
