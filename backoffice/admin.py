@@ -195,6 +195,9 @@ class JobAdmin(BaseModelAdmin):
         job = get_object_or_404(Job, pk=object_id)
         if not self.has_view_permission(request, job):
             raise PermissionDenied
+        permission = job.params.get("download_permission") if isinstance(job.params, dict) else None
+        if permission and not request.user.has_perm(permission):
+            raise PermissionDenied  # an export's file needs the export permission of what it holds
         if not job.result_file:
             raise Http404(_("This job has no result file, or it has expired."))
         try:
@@ -277,3 +280,7 @@ class JobAdmin(BaseModelAdmin):
 
     class Media:
         js = ["backoffice/js/job_progress.js"]
+
+
+# Imports: the batch admin (mapping, preview, confirm, failed rows, undo) and the import/export permissions.
+from backoffice.imports import admin as _imports_admin  # noqa: E402, F401

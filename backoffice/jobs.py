@@ -48,6 +48,7 @@ class JobKind:
     handler: Handler
     chunk_size: int
     task: object = field(repr=False)
+    stream: bool = False  # one task for the whole job (see stream_kind below), no items
 
 
 registry: dict[str, JobKind] = {}
@@ -77,7 +78,7 @@ def job_kind(name: str, *, label, chunk_size: int = 100) -> Callable[[Handler], 
 def start_job(kind: str, *, items: Iterable, params: dict | None = None, user=None) -> Job:
     """Save a Job for ``items`` (ids; duplicates are dropped) and dispatch its chunks after commit."""
     spec = registry.get(kind)
-    if spec is None:
+    if spec is None or spec.stream:
         raise UnknownJobKind(_("Unknown job kind: %(kind)s.") % {"kind": kind})
     item_ids = list(dict.fromkeys(str(item) for item in items))
     with transaction.atomic():
@@ -243,8 +244,8 @@ def requeue_stalled_jobs() -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALLED_AFTER_SECONDS)
     requeued = 0
     for job in Job.objects.active().filter(updated_at__lt=cutoff).only("pk", "kind"):
-        if job.kind not in registry:
-            continue
+        if job.kind not in registry or registry[job.kind].stream:
+            continue  # a stream job has no chunks to dispatch again
         chunks = sorted(
             set(JobItem.objects.filter(job=job, status=JobItem.Status.PENDING).values_list("chunk", flat=True))
         )
@@ -265,3 +266,124 @@ def expire_result_files() -> int:
         Job.objects.filter(pk=job.pk).update(result_file="")
         expired += 1
     return expired
+
+
+# --- one-stream jobs ----------------------------------------------------------------------------------------
+#
+# Work that is one stream rather than many items (an export writing a million rows into one file, an import
+# validated or applied in one transaction) runs as one task. Its handler gets the Job and ``report(done)``,
+# which records progress as rows processed (``done`` of ``total``); what it returns becomes ``job.result``,
+# a ValidationError fails the job with its message. The Job page, its progress and its download are the same.
+
+StreamHandler = Callable[[Job, Callable[[int], None]], dict | None]
+
+
+def stream_kind(name: str, *, label) -> Callable[[StreamHandler], StreamHandler]:
+    def register(handler: StreamHandler) -> StreamHandler:
+        @shared_task(name=f"jobs.{name}", acks_late=True, reject_on_worker_lost=True)
+        def run(job_id: str) -> None:
+            run_stream(job_id)
+
+        registry[name] = JobKind(name=name, label=label, handler=handler, chunk_size=0, task=run, stream=True)
+        return handler
+
+    return register
+
+
+def start_stream_job(kind: str, *, total: int, params: dict | None = None, user=None) -> Job:
+    spec = registry.get(kind)
+    if spec is None or not spec.stream:
+        raise UnknownJobKind(_("Unknown job kind: %(kind)s.") % {"kind": kind})
+    job = Job.objects.create(
+        kind=kind,
+        total=max(0, int(total)),
+        params=params or {},
+        requested_by=user if user is not None and user.is_authenticated else None,
+    )
+    transaction.on_commit(lambda: _dispatch_stream(job.pk))
+    return job
+
+
+def _dispatch_stream(job_id) -> None:
+    try:
+        registry[Job.objects.only("kind").get(pk=job_id).kind].task.apply_async(args=[str(job_id)])
+    except (BrokerError, OSError) as exc:
+        logger.exception("Could not dispatch job %s", job_id)
+        Job.objects.filter(pk=job_id, status__in=Job.ACTIVE_STATUSES).update(
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            message=_("The job could not be queued because the task broker is unreachable (%(error)s).")
+            % {"error": exc.__class__.__name__},
+        )
+
+
+def stream_reporter(job: Job) -> Callable[[int], None]:
+    """``report(done)``: progress as rows written. Inside a transaction on PostgreSQL it writes through a
+    connection of its own so the Job page sees it before the commit; SQLite has one writer at a time, so
+    there progress inside a transaction is shown when it commits."""
+    from django.db import connection, connections
+
+    side = {}
+
+    def report(done: int) -> None:
+        done = max(0, min(int(done), job.total))
+        if not connection.in_atomic_block:
+            Job.objects.filter(pk=job.pk).update(done=done, updated_at=timezone.now())
+            return
+        if connection.vendor != "postgresql":
+            return
+        other = side.get("connection")
+        if other is None:
+            other = side["connection"] = connections.create_connection("default")
+        with other.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Job._meta.db_table} SET done = %s, updated_at = %s WHERE id = %s",  # noqa: S608 - our table name
+                [done, timezone.now(), job.pk],
+            )
+
+    def close():
+        if side.get("connection") is not None:
+            side["connection"].close()
+
+    report.close = close
+    return report
+
+
+def run_stream(job_id: str) -> None:
+    job = Job.objects.select_related("requested_by").filter(pk=job_id).first()
+    if job is None or job.status != Job.Status.QUEUED:
+        return  # gone, cancelled, or already taken by another delivery
+    if not Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=Now(), updated_at=timezone.now()
+    ):
+        return
+    job.refresh_from_db()
+    report = stream_reporter(job)
+    try:
+        with acting_as_job(job):
+            result = registry[job.kind].handler(job, report)
+    except ValidationError as exc:
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            message="; ".join(str(m) for m in exc.messages)[:5000],
+        )
+    except Exception as exc:  # the job records any failure; the worker goes on
+        logger.exception("Stream job %s failed", job.pk)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            message=_error_message(exc),
+        )
+    else:
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.SUCCEEDED,
+            done=F("total"),
+            result=result or {},
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    finally:
+        report.close()

@@ -198,3 +198,6 @@ def _register_user_history() -> None:
 
 
 _register_user_history()
+
+# Import batches, their row results and saved column mappings (backoffice.imports).
+from backoffice.imports.models import ImportBatch, ImportMapping, ImportRow  # noqa: E402, F401

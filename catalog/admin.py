@@ -22,11 +22,13 @@ from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_helpers import EMPTY, redirect_after_action, safe_next_url, status_label
 from backoffice.admin_rendering import FastRowsMixin, label
 from backoffice.changelists import PageThenAnnotateMixin
+from backoffice.imports.admin import ImportExportAdminMixin
 from backoffice.paginators import EstimatedCountPaginator
 from catalog import services
 from catalog.forms import PriceChangeForm, ProductAdminForm, StockAdjustmentForm, TagsForm
 from catalog.models import Brand, Category, Product, ProductImage, StockMovement, Supplier, Tag
 from catalog.querysets import count_of
+from catalog.resources import BrandResource, CategoryResource, ProductResource, SupplierResource
 from media_pipeline.widgets import AssetRawIdWidget, ImagePreviewInlineMixin, preview_tag
 
 STATUS_COLOURS = {Product.Status.DRAFT: "info", Product.Status.ACTIVE: "success", Product.Status.ARCHIVED: None}
@@ -108,7 +110,16 @@ class ProductImageInline(ImagePreviewInlineMixin, TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
+class ProductAdmin(
+    ImportExportAdminMixin,
+    BulkJobActionsMixin,
+    PageThenAnnotateMixin,
+    FastRowsMixin,
+    SimpleHistoryAdmin,
+    BaseModelAdmin,
+):
+    resource_classes = [ProductResource]
+    import_resources = ("catalog.product", "catalog.stock_levels")
     list_display = [
         "thumbnail",
         "sku",
@@ -455,7 +466,9 @@ class ProductCountMixin:
 
 
 @admin.register(Category)
-class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
+class CategoryAdmin(ImportExportAdminMixin, ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
+    resource_classes = [CategoryResource]
+    import_resources = ("catalog.category",)
     product_count_field = "category"
     list_display = ["tree_name", "path", "product_count", "active", "position"]
     list_filter = ["active", "depth"]
@@ -491,7 +504,9 @@ class CategoryAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
 
 
 @admin.register(Brand)
-class BrandAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
+class BrandAdmin(ImportExportAdminMixin, ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
+    resource_classes = [BrandResource]
+    import_resources = ("catalog.brand",)
     product_count_field = "brand"
     list_display = ["name", "slug", "website", "product_count"]
     search_fields = ["name", "slug"]
@@ -499,7 +514,9 @@ class BrandAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
+class SupplierAdmin(ImportExportAdminMixin, ProductCountMixin, SimpleHistoryAdmin, BaseModelAdmin):
+    resource_classes = [SupplierResource]
+    import_resources = ("catalog.supplier",)
     product_count_field = "supplier"
     list_display = ["code", "name", "contact_name", "email", "phone", "lead_time_days", "product_count"]
     search_fields = ["code", "name", "contact_name", "email"]

@@ -430,3 +430,6 @@ def price_change_preview(queryset, *, mode: str, value, rounding: str = "cent", 
         "unchanged": unchanged,
         "refused": refused,
     }
+
+
+from catalog.bulk import ImportSummary, bulk_adjust_stock, import_products  # noqa: E402, F401 - the bulk import path

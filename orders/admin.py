@@ -16,10 +16,12 @@ from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_helpers import EMPTY, redirect_after_action, status_label
 from backoffice.admin_rendering import FastRowsMixin
 from backoffice.changelists import PageThenAnnotateMixin
+from backoffice.imports.admin import ImportExportAdminMixin
 from backoffice.paginators import EstimatedCountPaginator
 from orders import services
 from orders.forms import CustomerAdminForm, LineFormSet, PlaceOrderForm, ShipDialogForm, ShipForm
 from orders.models import Customer, Notification, Order, OrderLine
+from orders.resources import CustomerResource, OrderResource
 
 STATUS_COLOURS = {
     Order.Status.PENDING: "info",
@@ -59,7 +61,15 @@ class OrderLineInline(TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(BulkJobActionsMixin, PageThenAnnotateMixin, FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
+class OrderAdmin(
+    ImportExportAdminMixin,
+    BulkJobActionsMixin,
+    PageThenAnnotateMixin,
+    FastRowsMixin,
+    SimpleHistoryAdmin,
+    BaseModelAdmin,
+):
+    resource_classes = [OrderResource]  # export only: one row per order line
     list_display = ["number", "customer", "status_badge", "line_count", "units", "total", "placed_at", "source"]
     list_select_related = ["customer"]
     list_filter = [
@@ -334,7 +344,9 @@ class VipFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
+class CustomerAdmin(ImportExportAdminMixin, FastRowsMixin, SimpleHistoryAdmin, BaseModelAdmin):
+    resource_classes = [CustomerResource]
+    import_resources = ("orders.customer",)
     list_display = ["name", "email", "company", "vip", "order_count", "lifetime_value", "last_order_at"]
     list_filter = [VipFilter]
     search_fields = ["name", "email", "company", "phone"]

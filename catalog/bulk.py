@@ -1,0 +1,266 @@
+"""The bulk path of product imports: set-based writes, explicit ``updated_at``, bulk history stamped with the
+user, job and batch, and a bulk stock ledger with the never-below-zero rule. Re-exported by catalog.services.
+
+On PostgreSQL changed rows are written with ``UPDATE ... FROM (VALUES ...)``, one statement per chunk; elsewhere
+with Django's ``bulk_update`` in batches. Everything runs in the caller's transaction (``import_products`` opens
+one): on SQLite that transaction holds the database's write lock until it commits, so other writers (the admin,
+workers) wait up to the busy timeout and readers go on seeing the data as it was before the import.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import islice
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from backoffice.history import acting_as, bulk_history_kwargs, current_actor
+from backoffice.locking import lock_in_order
+from catalog.models import Product, StockMovement
+
+CHUNK = 2000
+UPDATABLE = (
+    "sku",
+    "name",
+    "slug",
+    "description",
+    "category",
+    "brand",
+    "supplier",
+    "price",
+    "cost",
+    "low_stock_threshold",
+    "status",
+    "barcode",
+    "weight_grams",
+    "published_at",
+)
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stock_changed: int = 0
+
+    @property
+    def counts(self) -> dict:
+        return {"new": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def _same(old, new) -> bool:
+    if hasattr(old, "pk") or hasattr(new, "pk"):
+        return getattr(old, "pk", old) == getattr(new, "pk", new)
+    if old in (None, "") and new in (None, ""):
+        return True
+    return old == new
+
+
+def import_products(rows: Iterable, *, user, batch, chunk: int = CHUNK) -> ImportSummary:
+    """Create or update products from ``rows`` (dicts of cleaned values keyed by field, or ``(instance or None,
+    values)`` pairs), all or nothing. ``stock`` in values is the new quantity, moved through the bulk ledger with
+    reason import; ``tags`` a list of tags. Values are trusted to be validated (the import engine does that)."""
+    summary = ImportSummary()
+    iterator = iter(rows)
+    with transaction.atomic(), acting_as(user=user, import_batch=batch):
+        while True:
+            block = list(islice(iterator, chunk))
+            if not block:
+                break
+            _import_block([item if isinstance(item, tuple) else (None, item) for item in block], summary)
+    return summary
+
+
+def _import_block(block: list[tuple], summary: ImportSummary) -> None:
+    now = timezone.now()
+    skus = {str(values["sku"]).lower() for _instance, values in block}
+    locked = {
+        product.sku.lower(): product
+        for product in lock_in_order(Product.objects.annotate(_sku=Lower("sku")).filter(_sku__in=skus))
+    }
+    creates, updates, tag_sets, stock = [], [], {}, []
+    changed_fields: set[str] = set()
+    for _instance, values in block:
+        product = locked.get(str(values["sku"]).lower())
+        fields = {name: values[name] for name in UPDATABLE if name in values}
+        for name in ("description", "barcode"):
+            if name in fields and fields[name] is None:
+                fields[name] = ""
+        if "status" in fields and not fields["status"]:
+            fields.pop("status")
+        if product is None:
+            product = Product(id=uuid.uuid4(), created_at=now, updated_at=now, stock=0, **fields)
+            if not product.slug:
+                product.slug = slugify(product.name)[:280] or slugify(product.sku)[:280]
+            creates.append(product)
+            summary.created += 1
+            if values.get("tags"):
+                tag_sets[product.pk] = {tag.pk for tag in values["tags"]}
+            if values.get("stock"):
+                stock.append((product, values["stock"]))
+            continue
+        fields.pop("sku", None)  # the key, matched ignoring case
+        changed = [name for name, value in fields.items() if not _same(getattr(product, name), value)]
+        if "tags" in values:
+            current = {tag.pk for tag in _instance.tags.all()} if _instance is not None else None
+            if current is None:
+                current = set(product.tags.values_list("pk", flat=True))
+            wanted = {tag.pk for tag in values["tags"] or []}
+            if wanted != current:
+                tag_sets[product.pk] = wanted
+        target = values.get("stock")
+        if target is not None and target != product.stock:
+            stock.append((product, target - product.stock))
+        if changed or product.pk in tag_sets:
+            for name in changed:
+                setattr(product, name, fields[name])
+            product.updated_at = now
+            changed_fields.update(changed)
+            updates.append(product)
+            summary.updated += 1
+        elif target is not None and target != product.stock:
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    history = bulk_history_kwargs()
+    if creates:
+        Product.objects.bulk_create(creates, batch_size=500)
+    if updates:
+        _update_rows(updates, sorted({*changed_fields, "updated_at"}))
+    _replace_tags(tag_sets)
+    touched = [*creates, *updates]
+    if touched:
+        records = Product.history.bulk_history_create(creates, default_date=now, **history) or []
+        records += Product.history.bulk_history_create(updates, update=True, default_date=now, **history) or []
+        _tag_history(records)
+    if stock:
+        summary.stock_changed += len(
+            bulk_adjust_stock(
+                [(product.pk, delta) for product, delta in stock],
+                reason=StockMovement.Reason.IMPORT,
+                reference=str(_("Import %(id)s") % {"id": str(current_actor().import_batch.pk)[:8]})
+                if current_actor().import_batch is not None
+                else "",
+            )
+        )
+
+
+def _update_rows(products: list[Product], names: list[str]) -> None:
+    fields = [Product._meta.get_field(name) for name in names]
+    if connection.vendor != "postgresql":
+        Product.all_objects.bulk_update(products, fields=[f.name for f in fields], batch_size=500)
+        return
+    table = connection.ops.quote_name(Product._meta.db_table)
+    columns = [f.column for f in fields]
+    casts = [f.db_type(connection) if not f.is_relation else f.target_field.db_type(connection) for f in fields]
+    placeholder = "(" + ", ".join(["%s::uuid", *[f"%s::{cast}" for cast in casts]]) + ")"
+    assignments = ", ".join(f"{connection.ops.quote_name(c)} = v.{connection.ops.quote_name(c)}" for c in columns)
+    names_sql = ", ".join(["id", *[connection.ops.quote_name(c) for c in columns]])
+    for start in range(0, len(products), 1000):
+        part = products[start : start + 1000]
+        params = []
+        for product in part:
+            params.append(product.pk)
+            params.extend(f.get_db_prep_save(getattr(product, f.attname), connection) for f in fields)
+        values_sql = ", ".join([placeholder] * len(part))
+        # Table and column names are the model's own; every value is a parameter.
+        sql = (
+            f"UPDATE {table} AS t SET {assignments} FROM (VALUES {values_sql}) "  # noqa: S608
+            f"AS v({names_sql}) WHERE t.id = v.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _replace_tags(tag_sets: dict) -> None:
+    if not tag_sets:
+        return
+    through = Product.tags.through
+    through.objects.filter(product_id__in=list(tag_sets)).delete()
+    through.objects.bulk_create(
+        [through(product_id=pk, tag_id=tag) for pk, tags in tag_sets.items() for tag in tags], batch_size=1000
+    )
+
+
+def _tag_history(records) -> None:
+    """The tags each new history record saw (simple-history's bulk helpers skip many-to-many)."""
+    records = [r for r in records if r.pk is not None]
+    if not records:
+        return
+    m2m_model = _tag_history_model()
+    through = Product.tags.through
+    by_product: dict = {}
+    for product_id, tag_id, row_id in through.objects.filter(product_id__in=[r.id for r in records]).values_list(
+        "product_id", "tag_id", "id"
+    ):
+        by_product.setdefault(product_id, []).append((tag_id, row_id))
+    m2m_model.objects.bulk_create(
+        [
+            m2m_model(history_id=record.pk, product_id=record.id, tag_id=tag_id, id=row_id)
+            for record in records
+            for tag_id, row_id in by_product.get(record.id, [])
+        ],
+        batch_size=1000,
+    )
+
+
+def _tag_history_model():
+    from simple_history.models import HistoricalRecords
+
+    for field, model in HistoricalRecords.m2m_models.items():
+        if field.model is Product and field.name == "tags":
+            return model
+    raise LookupError("Product tags have no history model")
+
+
+# --- the bulk ledger ----------------------------------------------------------------------------------------------
+
+
+def bulk_adjust_stock(changes: list[tuple], *, reason: str, reference: str = "") -> list[StockMovement]:
+    """Apply ``[(product id, delta)]`` at once: rows locked in order, refused as a whole (ValidationError naming
+    the SKUs) if any would go below zero, one ledger row per change stamped like ``adjust_stock``'s."""
+    changes = [(pk, int(delta)) for pk, delta in changes if int(delta)]
+    if not changes:
+        return []
+    if reason not in StockMovement.Reason.values:
+        raise ValidationError(_("Unknown stock movement reason: %(reason)s.") % {"reason": reason}, code="reason")
+    actor = current_actor()
+    now = timezone.now()
+    movements = []
+    with transaction.atomic():
+        products = {p.pk: p for p in lock_in_order(Product.all_objects.filter(pk__in=[pk for pk, _d in changes]))}
+        short = [products[pk].sku for pk, delta in changes if pk in products and products[pk].stock + delta < 0]
+        if short:
+            raise ValidationError(
+                _("Stock cannot go below zero for %(skus)s; nothing was changed.") % {"skus": ", ".join(short[:20])},
+                code="insufficient_stock",
+            )
+        for pk, delta in changes:
+            product = products[pk]
+            product.stock += delta
+            product.updated_at = now
+            movements.append(
+                StockMovement(
+                    product_id=pk,
+                    delta=delta,
+                    balance_after=product.stock,
+                    reason=reason,
+                    reference=reference[:120],
+                    user=actor.acting_user,
+                    job=actor.job,
+                    api_key_id=getattr(actor.api_key, "pk", actor.api_key),
+                    import_batch_id=getattr(actor.import_batch, "pk", actor.import_batch),
+                )
+            )
+        touched = [products[pk] for pk in dict.fromkeys(pk for pk, _d in changes)]
+        _update_rows(touched, ["stock", "updated_at"])
+        StockMovement.objects.bulk_create(movements, batch_size=1000)
+    return movements
