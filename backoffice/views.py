@@ -1,6 +1,7 @@
 import hmac
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -44,5 +45,5 @@ def media(request, path: str):
         raise Http404("No such file.")
     try:
         return serve(request, path, document_root=settings.MEDIA_ROOT)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SuspiciousFileOperation) as exc:
         raise Http404("No such file.") from exc

@@ -5,7 +5,8 @@ from backoffice import health
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_ok(client):
+def test_healthz_ok(client, staff_user):
+    client.force_login(staff_user)
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -14,7 +15,26 @@ def test_healthz_ok(client):
     assert all(check["ok"] for check in body["checks"].values())
 
 
-def test_healthz_reports_a_failing_dependency_with_503(client, monkeypatch):
+def test_healthz_anonymous_sees_only_ok_or_fail(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": dict.fromkeys(health.CHECKS, "ok")}
+    assert "environment" not in response.content.decode()
+
+
+def test_healthz_anonymous_sees_a_failing_dependency_as_fail(client, monkeypatch):
+    def down():
+        raise ConnectionError("refused")
+
+    monkeypatch.setitem(health.CHECKS, "cache", down)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"] == "fail"
+
+
+def test_healthz_reports_a_failing_dependency_with_503(client, staff_user, monkeypatch):
+    client.force_login(staff_user)
+
     def down():
         raise ConnectionError("redis://:s3cret@10.0.0.1:6379 refused")
 
@@ -32,7 +52,8 @@ def test_healthz_needs_no_login_and_is_not_cached(client):
     assert "no-cache" in response.headers["Cache-Control"] or "max-age=0" in response.headers["Cache-Control"]
 
 
-def test_healthz_with_real_services(client, needs_redis):
+def test_healthz_with_real_services(client, staff_user, needs_redis):
+    client.force_login(staff_user)
     from backoffice.celery import app
 
     app.conf.task_always_eager = False
