@@ -328,7 +328,7 @@ def apply(batch: ImportBatch, *, user, progress=None) -> ImportBatch:
             rows = evaluated_rows(resource_obj, batch, duplicates)
             bulk = getattr(resource_obj, "apply_bulk", None)
             if bulk is not None and batch.total_rows > job_threshold():
-                summary = bulk(_valid_only(rows, counts), user=user, batch=batch)
+                summary = bulk(_valid_only(rows, Counter()), user=user, batch=batch)
                 counts.update(getattr(summary, "counts", {}) or {})
             else:
                 for number, status, _key, instance, values, _changes, _errors in _valid_only(rows, counts):
