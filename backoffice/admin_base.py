@@ -33,7 +33,7 @@ from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.utils import get_fields_from_path, quote, unquote
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR, IncorrectLookupParameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import InvalidPage
 from django.db import DatabaseError
 from django.db.models import Field
@@ -279,6 +279,12 @@ class BaseModelAdmin(ModelAdmin):
         except (IncorrectLookupParameters, DisallowedModelAdminLookup) as exc:
             if getattr(request, "_changelist_guarded", False):
                 raise ChangelistRefused from exc
+            raise
+        except EmptyResultSet as exc:
+            # A value no column can hold (an integer beyond 64 bits) compiles to "no rows", which
+            # code that compiles the query itself (the estimated-count paginator) does not expect.
+            if getattr(request, "_changelist_guarded", False):
+                raise ChangelistRefused from IncorrectLookupParameters(exc)
             raise
 
     # --- lookups from the URL ---------------------------------------------------------------------
