@@ -64,6 +64,12 @@ def _groups() -> list[dict]:
             ],
         },
         {
+            "title": _("Integrations"),
+            "items": [
+                _model_item(_("Integration keys"), "key", "api", "integrationkey"),
+            ],
+        },
+        {
             "title": _("Users & roles"),
             "items": [
                 _model_item(_("Users"), "person", "auth", "user"),

@@ -67,8 +67,12 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_countries",
     "backoffice",
+    "backoffice.api",
     "media_pipeline",
     "catalog",
     "orders",
@@ -77,6 +81,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so static files, redirects and error pages get the headers too.
     "backoffice.middleware.SecurityHeadersMiddleware",
+    # /api/: Request-Id on every response, 413 before a body is read, Django errors as problem+json.
+    "backoffice.api.middleware.ApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -344,6 +350,47 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    # The integration API (backoffice/api/): problem+json errors and the OpenAPI schema.
+    "EXCEPTION_HANDLER": "backoffice.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "backoffice.api.schema.ApiAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# HMAC key of integration key hashes, kept out of the database (empty: SECRET_KEY). Changing it
+# invalidates every key.
+API_KEY_PEPPER = env.str("API_KEY_PEPPER", default="")
+API_RATE_LIMIT_WINDOW_SECONDS = env.int("API_RATE_LIMIT_WINDOW_SECONDS", default=60)
+API_RATE_LIMIT_PER_KEY = env.int("API_RATE_LIMIT_PER_KEY", default=1200)
+API_RATE_LIMIT_PER_IP = env.int("API_RATE_LIMIT_PER_IP", default=120)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1000 * 1000)
+API_IDEMPOTENCY_TTL_SECONDS = env.int("API_IDEMPOTENCY_TTL_SECONDS", default=24 * 60 * 60)
+# An Idempotency-Key still "in progress" after this long belongs to a request that died; it may be reused.
+API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=5 * 60)
+CELERY_BEAT_SCHEDULE["api-prune-idempotency-records"] = {"task": "api.prune_idempotency_records", "schedule": 60 * 60}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Backoffice integration API",
+    "DESCRIPTION": (
+        "Products, stock, orders and customers for shop fronts, ERPs, warehouses and marketplaces. "
+        "Authenticate with an integration key: `Authorization: Bearer bo_<prefix>_<secret>`. "
+        "Errors are RFC 9457 problems (application/problem+json). Every POST accepts an Idempotency-Key."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.choices.ProductStatus",
+        "StockReasonEnum": "catalog.choices.StockReason",
+        "OrderStatusEnum": "orders.choices.OrderStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "backoffice.api.schema.add_problem_responses",
+    ],
 }
 
 # --- I18n -----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", hardened_site_urls(admin.site)),
+    # The integration API: /api/v1/, /api/schema/, /api/docs/ (backoffice/api/urls.py).
+    path("api/", include("backoffice.api.urls")),
 ]
 
 if settings.SERVE_MEDIA and not settings.MEDIA_URL.startswith(("http://", "https://")):

@@ -1,0 +1,75 @@
+"""Fixed-window rate limits: per integration key (or staff user), per client IP without one.
+
+Counters live in the ``locks`` cache, which fails closed (Redis in services mode; local memory in the
+embedded default). A cache error is a 503, never an unlimited pass. Every response carries
+``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds); a 429 also ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.utils.translation import gettext as _
+from rest_framework.throttling import BaseThrottle
+
+from backoffice.api.problems import ApiError
+
+
+class ApiRateThrottle(BaseThrottle):
+    def allow_request(self, request, view) -> bool:
+        from backoffice.api.auth import integration_key
+
+        key = integration_key(request)
+        user = request.user
+        if key is not None:
+            ident, limit = f"key:{key.pk}", key_limit()
+        elif user is not None and user.is_authenticated:
+            ident, limit = f"user:{user.pk}", key_limit()
+        else:
+            ident, limit = f"ip:{self.get_ident(request)}", settings.API_RATE_LIMIT_PER_IP
+        window = settings.API_RATE_LIMIT_WINDOW_SECONDS
+        now = time.time()
+        start = int(now // window) * window
+        reset = max(1, math.ceil(start + window - now))
+        count = _increment(f"api-rl:{ident}:{start}", window)
+        remaining = max(0, limit - count)
+        request._request.rate_limit = (limit, remaining, reset)
+        self.wait_seconds = reset
+        return count <= limit
+
+    def wait(self):
+        return self.wait_seconds
+
+
+def key_limit() -> int:
+    return settings.API_RATE_LIMIT_PER_KEY
+
+
+def _increment(cache_key: str, window: int) -> int:
+    cache = caches["locks"]
+    try:
+        for _attempt in range(2):
+            cache.add(cache_key, 0, timeout=window + 5)
+            try:
+                return cache.incr(cache_key)
+            except ValueError:  # expired between add and incr
+                continue
+        return cache.incr(cache_key)
+    except Exception as exc:
+        raise ApiError(
+            _("Rate limiting is unavailable; try again shortly."),
+            status_code=503,
+            slug="unavailable",
+            headers={"Retry-After": "5"},
+        ) from exc
+
+
+def rate_limit_headers(request) -> dict:
+    values = getattr(request, "rate_limit", None)
+    if values is None:
+        return {}
+    limit, remaining, reset = values
+    return {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(remaining), "RateLimit-Reset": str(reset)}
