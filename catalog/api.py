@@ -17,18 +17,18 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from backoffice.api.auth import scoped
-from backoffice.api.filters import ChoiceInFilter, IsoDateTimeFilter
+from backoffice.api.filters import ChoiceInFilter, IsoDateTimeFilter, choices_pattern, run_filterset
 from backoffice.api.models import Scope
 from backoffice.api.pagination import KeysetPage
 from backoffice.api.problems import ApiError, Unprocessable, from_django_validation
 from backoffice.api.schema import CURSOR_PARAMETERS, IF_MATCH, IF_NONE_MATCH, page_of
+from backoffice.api.serializers import MoneyField, StrictSerializer
 from backoffice.api.views import ApiView, check_if_match, etag_of, not_modified, require_json_object
 from backoffice.locking import lock_in_order
 from catalog import services
@@ -344,8 +344,8 @@ class ProductFilter(django_filters.FilterSet):
 
 
 def _bool_param(params, name: str) -> bool:
-    raw = (params.get(name) or "").lower()
-    if raw in ("", "false", "0", "no"):
+    raw = params.get(name, "false").lower()
+    if raw in ("false", "0", "no"):
         return False
     if raw in ("true", "1", "yes"):
         return True
@@ -358,16 +358,13 @@ def _bool_param(params, name: str) -> bool:
 def filtered_products(request):
     params = request.query_params
     base = Product.all_objects.all() if _bool_param(params, "include_deleted") else Product.objects.all()
-    filterset = ProductFilter(params, queryset=base, request=request)
-    if not filterset.is_valid():
-        raise translate_validation(filterset.errors)
-    return filterset.qs
+    return run_filterset(ProductFilter, request, base)
 
 
 PRODUCT_FILTER_PARAMETERS = [
     OpenApiParameter(
         "status",
-        OpenApiTypes.STR,
+        {"type": "string", "pattern": choices_pattern(ProductStatus.choices)},
         description=gettext_lazy("Comma-separated statuses (draft, active, archived). Every status when absent."),
     ),
     OpenApiParameter(
@@ -409,7 +406,7 @@ def _detail_response(request, row: dict, *, status: int = 200) -> Response:
 # --- products: writing -------------------------------------------------------------------------------------
 
 
-class ProductIn(serializers.Serializer):
+class ProductIn(StrictSerializer):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=255)
     slug = serializers.SlugField(max_length=280, required=False, allow_blank=True)
@@ -421,8 +418,8 @@ class ProductIn(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), pk_field=serializers.UUIDField(), allow_null=True, required=False
     )
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, coerce_to_string=True)
-    cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    price = MoneyField()
+    cost = MoneyField(required=False)
     low_stock_threshold = serializers.IntegerField(min_value=0, max_value=INT_MAX, required=False)
     status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
     barcode = serializers.CharField(max_length=14, required=False, allow_blank=True)
@@ -442,25 +439,14 @@ class ProductPatch(ProductIn):
     images = None
     opening_stock = None
 
+    def unknown_field_message(self, name: str) -> str:
+        if name == "stock":
+            return _("Stock changes go through POST /api/v1/stock/adjustments/, so the ledger records every unit.")
+        return super().unknown_field_message(name)
+
     def __init__(self, *args, **kwargs):
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
-
-
-def _reject_unknown(data: dict, serializer_class) -> None:
-    known = set(serializer_class().fields)
-    unknown = sorted(set(data) - known)
-    if not unknown:
-        return
-    errors = []
-    for name in unknown:
-        detail = (
-            _("Stock changes go through POST /api/v1/stock/adjustments/, so the ledger records every unit.")
-            if name == "stock"
-            else _("Unknown field.")
-        )
-        errors.append({"field": str(name)[:100], "code": "unknown_field", "detail": detail})
-    raise ApiError(errors[0]["detail"] if len(errors) == 1 else _("Unknown fields; see errors."), errors=errors)
 
 
 def _resolve_many(model, ids: list, field: str) -> list:
@@ -534,7 +520,6 @@ class ProductList(ApiView):
     )
     def post(self, request):
         data = require_json_object(request.data)
-        _reject_unknown(data, ProductIn)
         serializer = ProductIn(data=data)
         serializer.is_valid(raise_exception=True)
         fields = _model_fields(serializer.validated_data)
@@ -578,7 +563,6 @@ class ProductDetail(ApiView):
     )
     def patch(self, request, pk):
         data = require_json_object(request.data)
-        _reject_unknown(data, ProductPatch)
         serializer = ProductPatch(data=data)
         serializer.is_valid(raise_exception=True)
         changes = _model_fields(serializer.validated_data)
@@ -608,9 +592,14 @@ class ProductBySku(ApiView):
 # --- stock -------------------------------------------------------------------------------------------------
 
 
-class AdjustmentIn(serializers.Serializer):
+@extend_schema_field({"type": "integer", "minimum": -STOCK_MAX, "maximum": STOCK_MAX, "not": {"enum": [0]}})
+class StockDeltaField(serializers.IntegerField):
+    pass
+
+
+class AdjustmentIn(StrictSerializer):
     sku = serializers.CharField(max_length=64)
-    delta = serializers.IntegerField(
+    delta = StockDeltaField(
         min_value=-STOCK_MAX, max_value=STOCK_MAX, required=False, help_text=gettext_lazy("A change, not zero.")
     )
     quantity = serializers.IntegerField(
@@ -618,6 +607,8 @@ class AdjustmentIn(serializers.Serializer):
     )
     reason = serializers.ChoiceField(choices=StockReason.choices)
     reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+    schema_extra = {"oneOf": [{"required": ["delta"]}, {"required": ["quantity"]}]}
 
     def validate(self, attrs):
         if ("delta" in attrs) == ("quantity" in attrs):
@@ -627,8 +618,8 @@ class AdjustmentIn(serializers.Serializer):
         return attrs
 
 
-class AdjustmentsIn(serializers.Serializer):
-    adjustments = AdjustmentIn(many=True, allow_empty=False, max_length=ADJUSTMENTS_MAX)
+class AdjustmentsIn(StrictSerializer):
+    adjustments = serializers.ListField(child=AdjustmentIn(), min_length=1, max_length=ADJUSTMENTS_MAX)
 
 
 class AdjustmentResultOut(serializers.Serializer):

@@ -15,18 +15,19 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_filters.utils import translate_validation
+from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from backoffice.api.auth import scoped
-from backoffice.api.filters import ChoiceInFilter, IsoDateTimeFilter
+from backoffice.api.filters import ChoiceInFilter, IsoDateTimeFilter, choices_pattern, run_filterset
 from backoffice.api.models import Scope
 from backoffice.api.pagination import KeysetPage
 from backoffice.api.problems import ApiError, from_django_validation
 from backoffice.api.schema import CURSOR_PARAMETERS, page_of
+from backoffice.api.serializers import MoneyField, StrictSerializer
 from backoffice.api.views import ApiView, require_json_object
 from catalog.models import Product
 from orders import services
@@ -35,7 +36,6 @@ from orders.models import ADDRESS_FIELD_NAMES, Customer, Order, OrderLine
 
 LINES_MAX = 500
 QUANTITY_MAX = 100_000
-MONEY_MAX_DIGITS = 12
 
 OrdersReadWrite = scoped(read=Scope.ORDERS_READ, write=Scope.ORDERS_WRITE)
 OrdersWrite = scoped(write=Scope.ORDERS_WRITE)
@@ -91,16 +91,21 @@ class CustomerOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class AddressIn(serializers.Serializer):
+class AddressIn(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    country = serializers.ChoiceField(
+        choices=[(code, code) for code, _name in countries],
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("ISO 3166 two-letter code, such as DE."),
+    )
 
 
-class CustomerIn(serializers.Serializer):
+class CustomerIn(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -139,13 +144,6 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.alias(email_lower=Lower("email")).filter(email_lower=value.strip().lower())
 
 
-def _filtered(filterset_class, request, queryset):
-    filterset = filterset_class(request.query_params, queryset=queryset, request=request)
-    if not filterset.is_valid():
-        raise translate_validation(filterset.errors)
-    return filterset.qs
-
-
 @extend_schema(tags=["customers"])
 class CustomerList(ApiView):
     permission_classes = [CustomersRead]
@@ -161,7 +159,7 @@ class CustomerList(ApiView):
     )
     def get(self, request):
         page = KeysetPage(request.query_params)
-        queryset = _filtered(CustomerFilter, request, Customer.objects.all())
+        queryset = run_filterset(CustomerFilter, request, Customer.objects.all())
         rows = page.trim(list(page.paginate(queryset).values(*CUSTOMER_VALUES)))
         return Response(page.envelope(request, [customer_data(row) for row in rows], rows))
 
@@ -184,6 +182,7 @@ class CustomerByEmail(ApiView):
 
     @extend_schema(
         operation_id="customers_upsert",
+        parameters=[OpenApiParameter("email", OpenApiTypes.EMAIL, OpenApiParameter.PATH)],
         request=CustomerIn,
         responses={200: CustomerOut, 201: CustomerOut},
         examples=[
@@ -224,10 +223,8 @@ class CustomerByEmail(ApiView):
         fields = customer_fields(serializer.validated_data)
         exists = services.live_customers_with_email(services.normalise_email(email)).exists()
         if not exists and not fields.get("name"):
-            raise ApiError(
-                _("A new customer needs a name."),
-                errors=[{"field": "name", "code": "required", "detail": _("A new customer needs a name.")}],
-            )
+            detail = _("A new customer needs a name.")
+            raise ApiError(detail, errors=[{"field": "name", "code": "required_to_create", "detail": detail}])
         try:
             with self.acting():
                 customer, created = services.upsert_customer(email=email, user=self.acting_user, **fields)
@@ -355,7 +352,7 @@ class OrderFilter(django_filters.FilterSet):
         )
 
 
-class LineIn(serializers.Serializer):
+class LineIn(StrictSerializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=QUANTITY_MAX)
 
@@ -364,31 +361,26 @@ class OrderCustomerIn(CustomerIn):
     email = serializers.EmailField(max_length=254)
 
 
-class OrderIn(serializers.Serializer):
+class OrderIn(StrictSerializer):
     external_ref = serializers.CharField(
         max_length=100,
         help_text=gettext_lazy("Your order's id: placing the same external_ref again returns the first order (200)."),
     )
     source = serializers.ChoiceField(choices=[OrderSource.API, OrderSource.IMPORT], default=OrderSource.API)
     customer = OrderCustomerIn()
-    lines = LineIn(many=True, allow_empty=False, max_length=LINES_MAX)
-    shipping = serializers.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2, min_value=0, default="0")
-    discount = serializers.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=2, min_value=0, default="0")
+    lines = serializers.ListField(child=LineIn(), min_length=1, max_length=LINES_MAX)
+    shipping = MoneyField(default="0")
+    discount = MoneyField(default="0")
 
 
-class TransitionIn(serializers.Serializer):
+class TransitionDetailsIn(StrictSerializer):
+    carrier = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    tracking_number = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class TransitionIn(StrictSerializer):
     to = serializers.ChoiceField(choices=OrderStatus.choices)
-    details = serializers.DictField(
-        child=serializers.CharField(max_length=200, allow_blank=True),
-        required=False,
-        help_text=gettext_lazy("carrier and tracking_number when shipping."),
-    )
-
-    def validate_details(self, value):
-        unknown = set(value) - {"carrier", "tracking_number"}
-        if unknown:
-            raise serializers.ValidationError(_("Only carrier and tracking_number are allowed."), code="unknown_field")
-        return value
+    details = TransitionDetailsIn(required=False, help_text=gettext_lazy("carrier (and tracking_number) to ship."))
 
 
 def _order_or_404(pk) -> dict:
@@ -418,7 +410,11 @@ class OrderList(ApiView):
     @extend_schema(
         operation_id="orders_list",
         parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, description=gettext_lazy("Comma-separated statuses.")),
+            OpenApiParameter(
+                "status",
+                {"type": "string", "pattern": choices_pattern(OrderStatus.choices)},
+                description=gettext_lazy("Comma-separated statuses."),
+            ),
             OpenApiParameter("updated_since", OpenApiTypes.DATETIME),
             OpenApiParameter("customer_email", OpenApiTypes.STR, description=gettext_lazy("Ignoring case.")),
             *CURSOR_PARAMETERS,
@@ -427,7 +423,7 @@ class OrderList(ApiView):
     )
     def get(self, request):
         page = KeysetPage(request.query_params)
-        queryset = _filtered(OrderFilter, request, Order.objects.all())
+        queryset = run_filterset(OrderFilter, request, Order.objects.all())
         rows = page.trim(list(page.paginate(queryset).values(*ORDER_VALUES)))
         return Response(page.envelope(request, order_data(rows), rows))
 

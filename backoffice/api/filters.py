@@ -6,8 +6,10 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from django_filters.utils import translate_validation
 
 
 class SafeIsoDateTimeField(IsoDateTimeField):
@@ -30,3 +32,24 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     """Comma-separated choices: ``?status=draft,active``."""
+
+
+def run_filterset(filterset_class, request, queryset, *, extra_params=()):
+    """``filterset_class`` over ``request``'s query: invalid values, and filters given empty, are a 400."""
+    from backoffice.api.problems import ApiError
+
+    params = request.query_params
+    empty = [name for name in (*filterset_class.base_filters, *extra_params) if params.get(name, None) == ""]
+    if empty:
+        detail = gettext_now("Leave the parameter out rather than sending it empty.")
+        raise ApiError(detail, errors=[{"field": name, "code": "blank", "detail": detail} for name in empty])
+    filterset = filterset_class(params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.qs
+
+
+def choices_pattern(choices) -> str:
+    """A pattern for a comma-separated list of choice values (documents ChoiceInFilter parameters)."""
+    values = "|".join(value for value, _label in choices)
+    return f"^({values})(,({values}))*$"

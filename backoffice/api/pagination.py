@@ -33,7 +33,7 @@ def _invalid(field: str, detail: str) -> ApiError:
 
 def page_size(params) -> int:
     raw = params.get("page_size")
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_PAGE_SIZE
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise _invalid("page_size", _("page_size must be a whole number from 1 to %(max)s.") % {"max": MAX_PAGE_SIZE})
@@ -41,7 +41,7 @@ def page_size(params) -> int:
 
 
 def ordering(params, allowed=ORDERINGS) -> str:
-    raw = params.get("ordering") or DEFAULT_ORDERING
+    raw = params.get("ordering", DEFAULT_ORDERING)
     if raw not in allowed:
         raise _invalid("ordering", _("ordering must be one of: %(allowed)s.") % {"allowed": ", ".join(allowed)})
     return raw
@@ -54,7 +54,7 @@ def encode_cursor(order: str, value, pk) -> str:
 
 def decode_cursor(raw: str, order: str) -> tuple[datetime.datetime, uuid.UUID]:
     bad = _invalid("cursor", _("The cursor is invalid; use the next_cursor of a previous page as it is."))
-    if not raw.isascii() or len(raw) > 300:
+    if not raw or not raw.isascii() or len(raw) > 300:
         raise bad
     try:
         decoded = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
@@ -82,7 +82,7 @@ class KeysetPage:
         self.field = self.order.lstrip("-")
         self.descending = self.order.startswith("-")
         raw = params.get("cursor")
-        self.after = decode_cursor(raw, self.order) if raw else None
+        self.after = decode_cursor(raw, self.order) if raw is not None else None
         self.has_more = False
 
     def paginate(self, queryset):

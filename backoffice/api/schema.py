@@ -4,7 +4,7 @@ postprocessing hook that gives every operation its problem responses and headers
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
@@ -27,7 +27,7 @@ IF_MATCH = OpenApiParameter(
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": "^[ -~]{1,255}$", "minLength": 1, "maxLength": 255},
     OpenApiParameter.HEADER,
     description=_(
         "1 to 255 printable ASCII characters, unique per intended effect (a UUID). A retry with the same key and "
@@ -36,9 +36,15 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 CURSOR_PARAMETERS = [
     OpenApiParameter(
-        "cursor", OpenApiTypes.STR, description=_("next_cursor of the previous page; absent for the first page.")
+        "cursor",
+        {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,300}$"},
+        description=_("next_cursor of the previous page; absent for the first page."),
     ),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description=_("1 to 500 rows, 100 by default. More is a 400.")),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 500},
+        description=_("1 to 500 rows, 100 by default. More is a 400."),
+    ),
     OpenApiParameter(
         "ordering",
         OpenApiTypes.STR,
@@ -90,6 +96,37 @@ class StaffSessionScheme(OpenApiAuthenticationExtension):
         from django.conf import settings
 
         return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+def _harden_string(schema: dict, *, blank_ok: bool) -> None:
+    """What the server refuses in any text, said in the schema: NUL characters, and only-blank where a value is
+    required (DRF trims whitespace)."""
+    if schema.get("type") != "string" or {"format", "enum", "pattern", "$ref"} & set(schema) or schema.get("readOnly"):
+        return
+    schema["pattern"] = NO_NUL if blank_ok or not schema.get("minLength") else NOT_BLANK
+
+
+class StrictSerializerScheme(OpenApiSerializerExtension):
+    """Request bodies of StrictSerializers: no unknown properties, text without NUL, and any ``schema_extra``
+    the serializer declares (``oneOf`` of required fields, say)."""
+
+    target_class = "backoffice.api.serializers.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+            for prop in schema.get("properties", {}).values():
+                _harden_string(prop, blank_ok=False)
+                if prop.get("type") == "array":
+                    _harden_string(prop.get("items", {}), blank_ok=False)
+            schema.update(getattr(self.target, "schema_extra", None) or {})
+        return schema
 
 
 class ApiAutoSchema(AutoSchema):
@@ -192,6 +229,9 @@ def add_problem_responses(result, generator, request, public):
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _harden_string(parameter.get("schema", {}), blank_ok=True)
             responses = operation.setdefault("responses", {})
             for status in _statuses_for(method, operation):
                 responses.setdefault(str(status), _problem_response(status))
