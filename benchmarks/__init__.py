@@ -7,6 +7,7 @@ registered with :func:`suite` in one module of this package:
 - ``benchmarks.admin``: the Product changelist against a naive admin (a second admin site, its own URLconf)
 - ``benchmarks.images``: the image pipeline against naive Pillow and pyvips, each in its own process
 - ``benchmarks.orders``: concurrent order placement, and the Order changelist over a large table
+- ``benchmarks.api``: the integration API against a stock ModelViewSet + ModelSerializer + PageNumberPagination
 
 Suite modules are imported only by :func:`load_suites`: this package and ``benchmarks.images`` import no models,
 since the images suite's child processes import them before ``django.setup()``.
@@ -18,7 +19,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-SUITE_MODULES = ("jobs", "admin", "images", "orders")
+SUITE_MODULES = ("jobs", "admin", "images", "orders", "api")
 
 suites: dict[str, Callable] = {}
 

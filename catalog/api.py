@@ -12,7 +12,7 @@ from collections import defaultdict
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from backoffice.api.pagination import KeysetPage
 from backoffice.api.problems import ApiError, Unprocessable, from_django_validation
 from backoffice.api.schema import CURSOR_PARAMETERS, IF_MATCH, IF_NONE_MATCH, page_of
 from backoffice.api.serializers import MoneyField, StrictSerializer
+from backoffice.api.values import CommaJoin, as_text, datetime_text, uuid_text
 from backoffice.api.views import ApiView, check_if_match, etag_of, not_modified, require_json_object
 from backoffice.locking import lock_in_order
 from catalog import services
@@ -109,7 +110,6 @@ class BrandList(_ReferenceList):
 # --- products: reading -------------------------------------------------------------------------------------
 
 PRODUCT_VALUES = (
-    "id",
     "sku",
     "name",
     "slug",
@@ -121,17 +121,36 @@ PRODUCT_VALUES = (
     "low_stock_threshold",
     "barcode",
     "weight_grams",
-    "published_at",
-    "category_id",
     "category__name",
     "category__path",
-    "brand_id",
     "brand__name",
-    "supplier_id",
-    "created_at",
-    "updated_at",
-    "deleted_at",
 )
+# UUID and date-time columns read as text (backoffice.api.values): a row's id is "uid", its times "..._t".
+PRODUCT_TEXT = {
+    "uid": "id",
+    "category_uid": "category_id",
+    "brand_uid": "brand_id",
+    "supplier_uid": "supplier_id",
+    "published_at_t": "published_at",
+    "created_at_t": "created_at",
+    "updated_at_t": "updated_at",
+    "deleted_at_t": "deleted_at",
+}
+
+
+def product_values(queryset):
+    tags = (
+        Product.tags.through.objects.filter(product_id=OuterRef("pk"))
+        .order_by()
+        .values("product_id")
+        .annotate(slugs=CommaJoin("tag__slug"))
+        .values("slugs")[:1]
+    )
+    return queryset.values(
+        *PRODUCT_VALUES,
+        tag_slugs=Subquery(tags, output_field=TextField()),
+        **{name: as_text(field) for name, field in PRODUCT_TEXT.items()},
+    )
 
 
 def _variant_model():
@@ -141,41 +160,37 @@ def _variant_model():
     return ImageVariant
 
 
-def _related_rows(product_ids: list) -> tuple[list, list, list]:
-    """Images, their variants and tags of these products: three queries, whatever their number."""
+def _related_rows(product_ids: list) -> tuple[list, list]:
+    """Images and their variants of these products: two queries, whatever their number (tags come with the
+    rows, see product_values)."""
     if not product_ids:
-        return [], [], []
+        return [], []
     images = list(
         ProductImage.objects.filter(product_id__in=product_ids)
         .order_by("product_id", "-is_primary", "position", "created_at")
         .values(
-            "product_id",
-            "asset_id",
             "position",
             "alt_text",
             "is_primary",
             "asset__width",
             "asset__height",
             "asset__format",
+            product_uid=as_text("product_id"),
+            asset_uid=as_text("asset_id"),
         )
     )
     variant_model = _variant_model()
-    asset_ids = {row["asset_id"] for row in images}
+    asset_ids = {row["asset_uid"] for row in images}
     variants = (
         list(
             variant_model.objects.filter(asset_id__in=asset_ids)
             .order_by("asset_id", "-width", "format", "spec")
-            .values("asset_id", "spec", "format", "width", "height", "file")
+            .values("spec", "format", "width", "height", "file", asset_uid=as_text("asset_id"))
         )
         if asset_ids
         else []
     )
-    tags = list(
-        Product.tags.through.objects.filter(product_id__in=product_ids)
-        .order_by("product_id", "tag__slug")
-        .values_list("product_id", "tag__slug")
-    )
-    return images, variants, tags
+    return images, variants
 
 
 class _Urls:
@@ -192,12 +207,12 @@ class _Urls:
 
 def product_data(rows: list, request) -> tuple[list[dict], str]:
     """Plain dicts for ``rows`` of PRODUCT_VALUES, and an ETag over what they are made of."""
-    images, variants, tags = _related_rows([row["id"] for row in rows])
-    etag = etag_of([rows, images, variants, tags])
+    images, variants = _related_rows([row["uid"] for row in rows])
+    etag = etag_of([rows, images, variants])
     url = _Urls(request)
     variants_of = defaultdict(list)
     for variant in variants:
-        variants_of[variant["asset_id"]].append(
+        variants_of[variant["asset_uid"]].append(
             {
                 "spec": variant["spec"],
                 "format": variant["format"],
@@ -208,24 +223,21 @@ def product_data(rows: list, request) -> tuple[list[dict], str]:
         )
     images_of = defaultdict(list)
     for image in images:
-        images_of[image["product_id"]].append(
+        images_of[image["product_uid"]].append(
             {
-                "id": image["asset_id"],
+                "id": uuid_text(image["asset_uid"]),
                 "position": image["position"],
                 "alt_text": image["alt_text"],
                 "is_primary": image["is_primary"],
                 "width": image["asset__width"],
                 "height": image["asset__height"],
                 "format": image["asset__format"],
-                "variants": variants_of.get(image["asset_id"], []),
+                "variants": variants_of.get(image["asset_uid"], []),
             }
         )
-    tags_of = defaultdict(list)
-    for product_id, slug in tags:
-        tags_of[product_id].append(slug)
     data = [
         {
-            "id": row["id"],
+            "id": uuid_text(row["uid"]),
             "sku": row["sku"],
             "name": row["name"],
             "slug": row["slug"],
@@ -237,15 +249,19 @@ def product_data(rows: list, request) -> tuple[list[dict], str]:
             "low_stock_threshold": row["low_stock_threshold"],
             "barcode": row["barcode"],
             "weight_grams": row["weight_grams"],
-            "published_at": row["published_at"],
-            "category": {"id": row["category_id"], "name": row["category__name"], "path": row["category__path"]},
-            "brand": {"id": row["brand_id"], "name": row["brand__name"]} if row["brand_id"] else None,
-            "supplier_id": row["supplier_id"],
-            "tags": tags_of.get(row["id"], []),
-            "images": images_of.get(row["id"], []),
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-            "deleted_at": row["deleted_at"],
+            "published_at": datetime_text(row["published_at_t"]),
+            "category": {
+                "id": uuid_text(row["category_uid"]),
+                "name": row["category__name"],
+                "path": row["category__path"],
+            },
+            "brand": {"id": uuid_text(row["brand_uid"]), "name": row["brand__name"]} if row["brand_uid"] else None,
+            "supplier_id": uuid_text(row["supplier_uid"]),
+            "tags": sorted(row["tag_slugs"].split(",")) if row["tag_slugs"] else [],
+            "images": images_of.get(row["uid"], []),
+            "created_at": datetime_text(row["created_at_t"]),
+            "updated_at": datetime_text(row["updated_at_t"]),
+            "deleted_at": datetime_text(row["deleted_at_t"]),
         }
         for row in rows
     ]
@@ -392,7 +408,7 @@ PRODUCT_FILTER_PARAMETERS = [
 
 
 def _product_or_404(lookup: Q) -> dict:
-    rows = list(Product.objects.filter(lookup).values(*PRODUCT_VALUES)[:1])
+    rows = list(product_values(Product.objects.filter(lookup))[:1])
     if not rows:
         raise exceptions.NotFound(_("No product matches."))
     return rows[0]
@@ -502,12 +518,12 @@ class ProductList(ApiView):
     )
     def get(self, request):
         page = KeysetPage(request.query_params)
-        rows = page.trim(list(page.paginate(filtered_products(request)).values(*PRODUCT_VALUES)))
+        rows = page.trim(list(product_values(page.paginate(filtered_products(request)))))
         data, etag = product_data(rows, request)
         cached = not_modified(request, etag)
         if cached is not None:
             return cached
-        return Response(page.envelope(request, data, rows), headers={"ETag": etag})
+        return Response(page.envelope(request, data, rows, id_key="uid", text_suffix="_t"), headers={"ETag": etag})
 
     @extend_schema(
         operation_id="products_create",

@@ -19,9 +19,9 @@ class SafeIsoDateTimeField(IsoDateTimeField):
     def clean(self, value):
         try:
             cleaned = super().clean(value)
-            if cleaned is not None:
-                cleaned.astimezone(datetime.UTC)  # what the database adapter will do
-            return cleaned
+            # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts (+21:19), and an edge of the
+            # calendar overflows here rather than in the database adapter.
+            return cleaned.astimezone(datetime.UTC) if cleaned is not None else None
         except (OverflowError, ValueError):
             raise ValidationError(_("Enter a date and time between the years 1 and 9999."), code="invalid") from None
 
@@ -43,6 +43,8 @@ def run_filterset(filterset_class, request, queryset, *, extra_params=()):
     if empty:
         detail = gettext_now("Leave the parameter out rather than sending it empty.")
         raise ApiError(detail, errors=[{"field": name, "code": "blank", "detail": detail} for name in empty])
+    if not any(name in params for name in filterset_class.base_filters):
+        return queryset  # building a FilterSet deep-copies every filter: skip it when none is used
     filterset = filterset_class(params, queryset=queryset, request=request)
     if not filterset.is_valid():
         raise translate_validation(filterset.errors)

@@ -61,10 +61,11 @@ def decode_cursor(raw: str, order: str) -> tuple[datetime.datetime, uuid.UUID]:
         cursor_order, value, pk = decoded
         when = parse_datetime(value)
         pk = uuid.UUID(pk)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
+        if when is None or when.tzinfo is None:
+            raise bad
+        when = when.astimezone(datetime.UTC)  # PostgreSQL refuses offsets beyond 15:59
+    except (ValueError, TypeError, OverflowError, orjson.JSONDecodeError):
         raise bad from None
-    if when is None or when.tzinfo is None:
-        raise bad
     if cursor_order != order:
         raise _invalid(
             "cursor",
@@ -88,7 +89,10 @@ class KeysetPage:
     def paginate(self, queryset):
         if self.after is not None:
             lookup = TupleLessThan if self.descending else TupleGreaterThan
-            queryset = queryset.filter(lookup(Tuple(F(self.field), F("id")), self.after))
+            # The redundant bound on the sort key alone lets the database range-scan its index (an OR of
+            # "greater, or equal and a greater id", which SQLite makes of a tuple, cannot use it).
+            bound = {f"{self.field}__{'lte' if self.descending else 'gte'}": self.after[0]}
+            queryset = queryset.filter(**bound).filter(lookup(Tuple(F(self.field), F("id")), self.after))
         sign = "-" if self.descending else ""
         return queryset.order_by(f"{sign}{self.field}", f"{sign}id")[: self.size + 1]
 
@@ -97,14 +101,20 @@ class KeysetPage:
         self.has_more = len(rows) > self.size
         return rows[: self.size]
 
-    def next_cursor(self, rows: list) -> str | None:
+    def next_cursor(self, rows: list, *, id_key: str = "id", text_suffix: str = "") -> str | None:
         if not self.has_more or not rows:
             return None
         last = rows[-1]
-        return encode_cursor(self.order, last[self.field], last["id"])
+        value = last[self.field + text_suffix]
+        if isinstance(value, str):  # read as text (backoffice.api.values)
+            from backoffice.api.values import datetime_text
 
-    def envelope(self, request, results: list, rows: list) -> dict:
-        cursor = self.next_cursor(rows)
+            value = parse_datetime(datetime_text(value))
+        return encode_cursor(self.order, value, uuid.UUID(str(last[id_key])))
+
+    def envelope(self, request, results: list, rows: list, *, id_key: str = "id", text_suffix: str = "") -> dict:
+        """``rows`` are the page's rows as read: the sort key (``<field><text_suffix>``) and ``id_key``."""
+        cursor = self.next_cursor(rows, id_key=id_key, text_suffix=text_suffix)
         next_url = None
         if cursor is not None:
             params = request.query_params.copy()

@@ -51,12 +51,12 @@ def key_limit() -> int:
 def _increment(cache_key: str, window: int) -> int:
     cache = caches["locks"]
     try:
-        for _attempt in range(2):
-            cache.add(cache_key, 0, timeout=window + 5)
+        for _attempt in range(3):
             try:
-                return cache.incr(cache_key)
-            except ValueError:  # expired between add and incr
-                continue
+                return cache.incr(cache_key)  # one round trip once the window's counter exists
+            except ValueError:  # no counter yet for this window
+                if cache.add(cache_key, 1, timeout=window + 5):
+                    return 1
         return cache.incr(cache_key)
     except Exception as exc:
         raise ApiError(

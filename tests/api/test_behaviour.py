@@ -1,5 +1,7 @@
 """Problem bodies for every status, Request-Id, throttling, and bad input that must never be a 500."""
 
+import base64
+
 import pytest
 from django.core.cache import caches
 
@@ -8,6 +10,10 @@ from tests.factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 PRODUCTS = "/api/v1/products/"
+# A well-formed cursor whose time has an offset PostgreSQL refuses (+21:19).
+OFFSET_CURSOR = base64.urlsafe_b64encode(
+    b'["updated_at","2026-01-01T00:00:00+21:19","6b7297f2-5a98-4506-8cb1-6fa37a770bba"]'
+).decode()
 
 
 def assert_problem(response, status: int):
@@ -79,12 +85,11 @@ def test_requests_without_a_key_are_limited_per_ip_even_when_they_fail(anon, set
 
 
 def test_the_rate_limiter_fails_closed(api, monkeypatch):
-    from django.core.cache.backends.locmem import LocMemCache
-
     def broken(*args, **kwargs):
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(LocMemCache, "incr", broken)
+    monkeypatch.setattr(caches["locks"], "incr", broken)
+    monkeypatch.setattr(caches["locks"], "add", broken)
     response = api.get("/api/v1/brands/")
     assert_problem(response, 503)
     assert response["Retry-After"]
@@ -100,6 +105,8 @@ def test_the_rate_limiter_fails_closed(api, monkeypatch):
         {"updated_since": "9999-12-31T23:59:59-23:59"},
         {"updated_since": "0001-01-01T00:00:00+14:00"},
         {"updated_since": "1e308"},
+        {"updated_since": "0498-11-24T15:48:56.4+21:19"},
+        {"cursor": OFFSET_CURSOR},
         {"in_stock": "\x00"},
         {"sku__in": "\x00," * 10},
         {"cursor": "%00"},

@@ -10,7 +10,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -48,7 +50,18 @@ def semantic_positive_acceptance(ctx, response, case):
     raise RejectedValidData(f"schema-valid request answered {status}: {response.content[:1000]!r}")
 
 
-def test_every_operation_answers_within_its_schema(make_key):
+@pytest.fixture
+def keep_test_connection():
+    """Like Django's test client: the WSGI app must not close the test's database connection after a request
+    (the test runs in a transaction; on PostgreSQL a closed connection fails every later request)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_every_operation_answers_within_its_schema(make_key, keep_test_connection):
     ProductFactory.create_batch(3)
     CustomerFactory.create_batch(2)
     _key, secret = make_key(ALL_SCOPES, name="schemathesis")
