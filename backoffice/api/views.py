@@ -36,6 +36,10 @@ class ApiView(APIView):
     # forgets refuses every request rather than allowing it.
     permission_classes: list = [Undeclared]
 
+    @property
+    def allowed_methods(self):
+        return [method for method in super().allowed_methods if method != "OPTIONS"]  # OPTIONS is a 405 here
+
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = self.get_format_suffix(**kwargs)
         neg = self.perform_content_negotiation(request)

@@ -35,7 +35,11 @@ def test_problem_bodies_for_each_status(api, api_for, anon, settings):
     assert_problem(api_for("orders:read").get(PRODUCTS), 403)
     assert_problem(api.get("/api/v1/nothing-here/"), 404)
     assert_problem(api.get(f"{PRODUCTS}00000000-0000-0000-0000-000000000000/"), 404)
-    assert_problem(api.delete(f"{PRODUCTS}{product.pk}/"), 405)
+    not_allowed = assert_problem(api.delete(f"{PRODUCTS}{product.pk}/"), 405)
+    assert not_allowed["status"] == 405
+    response = api.delete(f"{PRODUCTS}{product.pk}/")
+    assert response["Allow"] == "GET, PATCH, HEAD"
+    assert_problem(api.options(PRODUCTS, HTTP_AUTHORIZATION=f"Bearer {api.secret}"), 405)
     assert_problem(api.get(PRODUCTS, HTTP_ACCEPT="text/html"), 406)
     assert_problem(api.patch(f"{PRODUCTS}{product.pk}/", {"name": "x"}, HTTP_IF_MATCH='"stale"'), 412)
     settings.API_MAX_BODY_BYTES = 100
