@@ -12,6 +12,7 @@ from collections import defaultdict
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -457,18 +458,19 @@ class OrderList(ApiView):
             raise ApiError(_("Some SKUs are unknown; nothing was placed."), errors=errors)
         customer_input = dict(data["customer"])
         email = customer_input.pop("email")
+        lines = [(products[line["sku"].lower()], line["quantity"]) for line in data["lines"]]
+        # One transaction: an order refused (stock, not for sale) leaves the customer as it was, too.
         try:
-            with self.acting():
-                customer, _created = services.upsert_customer(
-                    email=email, user=self.acting_user, **customer_fields(customer_input)
-                )
-        except DjangoValidationError as exc:
-            raise from_django_validation(exc, prefix="customer", field_map=CUSTOMER_FIELD_MAP) from exc
-        try:
-            with self.acting():
+            with self.acting(), transaction.atomic():
+                try:
+                    customer, _created = services.upsert_customer(
+                        email=email, user=self.acting_user, **customer_fields(customer_input)
+                    )
+                except DjangoValidationError as exc:
+                    raise from_django_validation(exc, prefix="customer", field_map=CUSTOMER_FIELD_MAP) from exc
                 order = services.place_order(
                     customer=customer,
-                    lines=[(products[line["sku"].lower()], line["quantity"]) for line in data["lines"]],
+                    lines=lines,
                     source=data["source"],
                     external_ref=data["external_ref"],
                     user=self.acting_user,

@@ -9,11 +9,12 @@ from rest_framework.permissions import AllowAny
 
 from backoffice.api.auth import IntegrationKeyAuthentication, StaffSessionAuthentication
 from backoffice.api.throttling import ApiRateThrottle
+from backoffice.api.views import RateLimitHeaders
 from catalog import api as catalog_api
 from orders import api as orders_api
 
 
-class SchemaView(SpectacularAPIView):
+class SchemaView(RateLimitHeaders, SpectacularAPIView):
     """The OpenAPI document (public: it holds no data)."""
 
     authentication_classes = [IntegrationKeyAuthentication, StaffSessionAuthentication]
@@ -22,7 +23,7 @@ class SchemaView(SpectacularAPIView):
     metadata_class = None
 
 
-class DocsView(SpectacularSwaggerSplitView):
+class DocsView(RateLimitHeaders, SpectacularSwaggerSplitView):
     """Swagger UI with self-hosted assets; a logged-in staff member can try requests with the session."""
 
     authentication_classes = [IntegrationKeyAuthentication, StaffSessionAuthentication]

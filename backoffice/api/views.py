@@ -25,7 +25,18 @@ from backoffice.api.throttling import ApiRateThrottle, rate_limit_headers
 from backoffice.history import acting_as
 
 
-class ApiView(APIView):
+class RateLimitHeaders:
+    # RateLimit-Limit, -Remaining and -Reset on every answer of a throttled DRF view. (A comment, not a
+    # docstring: drf-spectacular would take a docstring for the description of every operation.)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for name, value in rate_limit_headers(request._request).items():
+            response[name] = value
+        return response
+
+
+class ApiView(RateLimitHeaders, APIView):
     authentication_classes = [IntegrationKeyAuthentication, StaffSessionAuthentication]
     renderer_classes = [ORJSONRenderer]
     parser_classes = [ORJSONParser]
@@ -76,8 +87,6 @@ class ApiView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        for name, value in rate_limit_headers(request._request).items():
-            response[name] = value
         record = getattr(self, "_idempotency", None)
         if record is not None:
             self._idempotency = None

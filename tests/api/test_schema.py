@@ -54,6 +54,7 @@ def test_every_operation_documents_problems_headers_and_idempotency():
 def test_schema_and_docs_are_served_with_self_hosted_assets(client):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"openapi: 3" in schema.content
+    assert schema["RateLimit-Limit"] and schema["Request-Id"]
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     html = docs.content.decode()

@@ -127,6 +127,7 @@ def test_domain_refusals_are_422_and_field_errors_400(api):
     assert address.status_code == 400
     assert "customer.billing_address.line1" in {e["field"] for e in address.json()["errors"]}
     assert not Order.objects.exists()
+    assert not Customer.objects.exists()  # a refused order leaves no customer behind either
 
 
 def test_transition_through_the_lifecycle(api):
