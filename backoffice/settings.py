@@ -362,6 +362,9 @@ API_KEY_PEPPER = env.str("API_KEY_PEPPER", default="")
 API_RATE_LIMIT_WINDOW_SECONDS = env.int("API_RATE_LIMIT_WINDOW_SECONDS", default=60)
 API_RATE_LIMIT_PER_KEY = env.int("API_RATE_LIMIT_PER_KEY", default=1200)
 API_RATE_LIMIT_PER_IP = env.int("API_RATE_LIMIT_PER_IP", default=120)
+# Proxies in front of the app that append to X-Forwarded-For; 0: the per-IP limit uses REMOTE_ADDR only
+# (a client cannot dodge it by sending its own X-Forwarded-For).
+API_TRUSTED_PROXY_COUNT = env.int("API_TRUSTED_PROXY_COUNT", default=0)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1000 * 1000)
 API_IDEMPOTENCY_TTL_SECONDS = env.int("API_IDEMPOTENCY_TTL_SECONDS", default=24 * 60 * 60)
 # An Idempotency-Key still "in progress" after this long belongs to a request that died; it may be reused.

@@ -29,7 +29,7 @@ class ApiRateThrottle(BaseThrottle):
         elif user is not None and user.is_authenticated:
             ident, limit = f"user:{user.pk}", key_limit()
         else:
-            ident, limit = f"ip:{self.get_ident(request)}", settings.API_RATE_LIMIT_PER_IP
+            ident, limit = f"ip:{client_ip(request)}", settings.API_RATE_LIMIT_PER_IP
         window = settings.API_RATE_LIMIT_WINDOW_SECONDS
         now = time.time()
         start = int(now // window) * window
@@ -42,6 +42,18 @@ class ApiRateThrottle(BaseThrottle):
 
     def wait(self):
         return self.wait_seconds
+
+
+def client_ip(request) -> str:
+    """REMOTE_ADDR, or with ``API_TRUSTED_PROXY_COUNT`` proxies in front the address the outermost of them saw.
+    (DRF's own get_ident trusts any X-Forwarded-For a client sends unless NUM_PROXIES is set.)"""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.API_TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-min(proxies, len(forwarded))][:64]
+    return remote
 
 
 def key_limit() -> int:

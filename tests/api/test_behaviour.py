@@ -86,6 +86,17 @@ def test_requests_without_a_key_are_limited_per_ip_even_when_they_fail(anon, set
     assert anon.get(PRODUCTS, HTTP_AUTHORIZATION="Bearer guess").status_code == 401
     assert_problem(anon.get(PRODUCTS, HTTP_AUTHORIZATION="Bearer guess-again"), 429)
     assert anon.get(PRODUCTS, REMOTE_ADDR="10.0.0.9").status_code == 401
+    spoofed = anon.get(PRODUCTS, HTTP_X_FORWARDED_FOR="203.0.113.7")  # no trusted proxy: still 127.0.0.1
+    assert spoofed.status_code == 429
+
+
+def test_behind_trusted_proxies_the_forwarded_address_is_limited(anon, settings):
+    settings.API_RATE_LIMIT_PER_IP = 1
+    settings.API_TRUSTED_PROXY_COUNT = 1
+    caches["locks"].clear()
+    assert anon.get(PRODUCTS, HTTP_X_FORWARDED_FOR="spoof, 198.51.100.1").status_code == 401
+    assert anon.get(PRODUCTS, HTTP_X_FORWARDED_FOR="other-spoof, 198.51.100.1").status_code == 429
+    assert anon.get(PRODUCTS, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 401
 
 
 def test_the_rate_limiter_fails_closed(api, monkeypatch):
