@@ -40,7 +40,7 @@ CONTENT_TYPES = {
 
 
 def job_threshold() -> int:
-    return getattr(settings, "EXPORT_JOB_THRESHOLD", 5_000)
+    return settings.EXPORT_JOB_THRESHOLD
 
 
 @dataclass

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
@@ -259,9 +260,14 @@ def requeue_stalled_jobs() -> int:
 
 
 def expire_result_files() -> int:
-    cutoff = timezone.now() - timedelta(days=settings.JOB_RESULT_RETENTION_DAYS)
+    """Delete result files past their retention: export files after EXPORT_FILE_RETENTION_HOURS, the others
+    after JOB_RESULT_RETENTION_DAYS."""
+    now = timezone.now()
+    cutoff = now - timedelta(days=settings.JOB_RESULT_RETENTION_DAYS)
+    export_cutoff = now - timedelta(hours=settings.EXPORT_FILE_RETENTION_HOURS)
     expired = 0
-    for job in Job.objects.finished().filter(finished_at__lt=cutoff).exclude(result_file=""):
+    due = Q(finished_at__lt=cutoff) | Q(kind="backoffice.export", finished_at__lt=export_cutoff)
+    for job in Job.objects.finished().filter(due).exclude(result_file=""):
         job.result_file.delete(save=False)
         Job.objects.filter(pk=job.pk).update(result_file="")
         expired += 1
@@ -333,13 +339,20 @@ def stream_reporter(job: Job) -> Callable[[int], None]:
         if connection.vendor != "postgresql":
             return
         other = side.get("connection")
-        if other is None:
-            other = side["connection"] = connections.create_connection("default")
-        with other.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Job._meta.db_table} SET done = %s, updated_at = %s WHERE id = %s",  # noqa: S608 - our table name
-                [done, timezone.now(), job.pk],
-            )
+        try:
+            if other is None:
+                other = side["connection"] = connections.create_connection("default")
+                with other.cursor() as cursor:
+                    # Progress is best effort: never wait behind a lock on the Job row (the job's own
+                    # transaction may hold one), whatever the process's statement_timeout.
+                    cursor.execute("SET lock_timeout = '2s'")
+            with other.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Job._meta.db_table} SET done = %s, updated_at = %s WHERE id = %s",  # noqa: S608 - our table name
+                    [done, timezone.now(), job.pk],
+                )
+        except DatabaseError:
+            logger.warning("Could not record the progress of job %s", job.pk, exc_info=True)
 
     def close():
         if side.get("connection") is not None:
@@ -347,6 +360,30 @@ def stream_reporter(job: Job) -> Callable[[int], None]:
 
     report.close = close
     return report
+
+
+@contextmanager
+def _job_statement_timeout():
+    """On PostgreSQL a stream job runs under the Jobs' statement_timeout (DATABASE_JOB_STATEMENT_TIMEOUT_MS)
+    even when it runs in a web process (tasks run eagerly when no broker is configured), whose own limit is
+    meant for requests. The process's setting is restored afterwards."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        previous = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, false)",
+            [f"{int(settings.DATABASE_JOB_STATEMENT_TIMEOUT_MS)}ms"],
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [previous])
 
 
 def run_stream(job_id: str) -> None:
@@ -360,7 +397,7 @@ def run_stream(job_id: str) -> None:
     job.refresh_from_db()
     report = stream_reporter(job)
     try:
-        with acting_as_job(job):
+        with acting_as_job(job), _job_statement_timeout():
             result = registry[job.kind].handler(job, report)
     except ValidationError as exc:
         Job.objects.filter(pk=job.pk).update(

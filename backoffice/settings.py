@@ -259,6 +259,20 @@ JOB_RESULT_RETENTION_DAYS = env.int("JOB_RESULT_RETENTION_DAYS", default=7)
 # A queued/running job with pending items and no progress for this long is dispatched again.
 JOB_STALLED_AFTER_SECONDS = env.int("JOB_STALLED_AFTER_SECONDS", default=CELERY_BROKER_VISIBILITY_TIMEOUT + 300)
 
+# --- Import and export (backoffice.imports, backoffice.exports) -------------------------------
+
+# An upload larger than this is refused before it is parsed; rows are counted while streaming and
+# the count stops (refusing the file) past IMPORT_MAX_ROWS.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+# Above this many rows the preview (validation) and the apply run as Jobs; at or below, in the request.
+IMPORT_JOB_THRESHOLD = env.int("IMPORT_JOB_THRESHOLD", default=5_000)
+# Above this many rows an export runs as a Job that streams into a file offered on the Job page.
+EXPORT_JOB_THRESHOLD = env.int("EXPORT_JOB_THRESHOLD", default=5_000)
+# Export files (they hold customer and pricing data) are deleted this long after their Job finished,
+# sooner than other Job result files (JOB_RESULT_RETENTION_DAYS).
+EXPORT_FILE_RETENTION_HOURS = env.int("EXPORT_FILE_RETENTION_HOURS", default=24)
+
 # --- Auth, sessions, security ---------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

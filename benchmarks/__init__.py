@@ -8,6 +8,9 @@ registered with :func:`suite` in one module of this package:
 - ``benchmarks.images``: the image pipeline against naive Pillow and pyvips, each in its own process
 - ``benchmarks.orders``: concurrent order placement, and the Order changelist over a large table
 - ``benchmarks.api``: the integration API against a stock ModelViewSet + ModelSerializer + PageNumberPagination
+- ``benchmarks.imports``: a product import (preview + bulk apply) against django-import-export's row-by-row import
+- ``benchmarks.exports``: the streaming CSV/XLSX exporter against ``ProductResource().export()``, each in its own
+  process (peak RSS)
 
 Suite modules are imported only by :func:`load_suites`: this package and ``benchmarks.images`` import no models,
 since the images suite's child processes import them before ``django.setup()``.
@@ -19,7 +22,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-SUITE_MODULES = ("jobs", "admin", "images", "orders", "api")
+SUITE_MODULES = ("jobs", "admin", "images", "orders", "api", "imports", "exports")
 
 suites: dict[str, Callable] = {}
 

@@ -1,10 +1,11 @@
-"""The bulk path of product imports: set-based writes, explicit ``updated_at``, bulk history stamped with the
-user, job and batch, and a bulk stock ledger with the never-below-zero rule. Re-exported by catalog.services.
+"""The bulk path of product imports: set-based writes, explicit ``updated_at``, bulk history stamped with the user, job
+and batch, and a bulk stock ledger with the never-below-zero rule. Re-exported by catalog.services.
 
 On PostgreSQL changed rows are written with ``UPDATE ... FROM (VALUES ...)``, one statement per chunk; elsewhere
-with Django's ``bulk_update`` in batches. Everything runs in the caller's transaction (``import_products`` opens
-one): on SQLite that transaction holds the database's write lock until it commits, so other writers (the admin,
-workers) wait up to the busy timeout and readers go on seeing the data as it was before the import.
+with one prepared ``UPDATE`` run for every row (``executemany``). Everything runs in the caller's transaction
+(``import_products`` opens one): on SQLite that transaction holds the database's write lock until it commits, so
+other writers (the admin, workers) wait up to the busy timeout and readers go on seeing the data as it was before
+the import.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def _same(old, new) -> bool:
     return old == new
 
 
+RELATIONS = {name: Product._meta.get_field(name).attname for name in ("category", "brand", "supplier")}
+
+
+def _current(product: Product, name: str):
+    """The stored value of ``name``: a relation by its id (no query for the related row)."""
+    return getattr(product, RELATIONS[name]) if name in RELATIONS else getattr(product, name)
+
+
 def import_products(rows: Iterable, *, user, batch, chunk: int = CHUNK) -> ImportSummary:
     """Create or update products from ``rows`` (dicts of cleaned values keyed by field, or ``(instance or None,
     values)`` pairs), all or nothing. ``stock`` in values is the new quantity, moved through the bulk ledger with
@@ -108,7 +117,7 @@ def _import_block(block: list[tuple], summary: ImportSummary) -> None:
                 stock.append((product, values["stock"]))
             continue
         fields.pop("sku", None)  # the key, matched ignoring case
-        changed = [name for name, value in fields.items() if not _same(getattr(product, name), value)]
+        changed = [name for name, value in fields.items() if not _same(_current(product, name), value)]
         if "tags" in values:
             current = {tag.pk for tag in _instance.tags.all()} if _instance is not None else None
             if current is None:
@@ -156,7 +165,20 @@ def _import_block(block: list[tuple], summary: ImportSummary) -> None:
 def _update_rows(products: list[Product], names: list[str]) -> None:
     fields = [Product._meta.get_field(name) for name in names]
     if connection.vendor != "postgresql":
-        Product.all_objects.bulk_update(products, fields=[f.name for f in fields], batch_size=500)
+        # One prepared UPDATE run for every row (executemany): far cheaper than bulk_update's CASE WHEN.
+        table = connection.ops.quote_name(Product._meta.db_table)
+        assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+        pk = Product._meta.pk
+        sql = f"UPDATE {table} SET {assignments} WHERE {connection.ops.quote_name(pk.column)} = %s"  # noqa: S608
+        params = [
+            [
+                *(f.get_db_prep_save(getattr(product, f.attname), connection) for f in fields),
+                pk.get_db_prep_value(product.pk, connection),
+            ]
+            for product in products
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
         return
     table = connection.ops.quote_name(Product._meta.db_table)
     columns = [f.column for f in fields]

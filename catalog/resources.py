@@ -150,7 +150,13 @@ class ProductResource(ServiceResource):
         if not candidate.slug and candidate.name:
             candidate.slug = slugify(candidate.name)[:280] or slugify(candidate.sku)[:280]
         try:
-            candidate.full_clean(exclude=["stock", "margin"], validate_unique=False, validate_constraints=False)
+            # Relations were found by the lookup widgets (and the database's foreign keys guard the write):
+            # no query per row to check that they exist.
+            candidate.full_clean(
+                exclude=["stock", "margin", "category", "brand", "supplier"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
         except ValidationError as exc:
             errors.extend(self.errors_by_column(exc))
         return errors

@@ -43,15 +43,15 @@ CHUNK = 1000
 
 
 def max_bytes() -> int:
-    return getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+    return settings.IMPORT_MAX_BYTES
 
 
 def max_rows() -> int:
-    return getattr(settings, "IMPORT_MAX_ROWS", 1_000_000)
+    return settings.IMPORT_MAX_ROWS
 
 
 def job_threshold() -> int:
-    return getattr(settings, "IMPORT_JOB_THRESHOLD", 5_000)
+    return settings.IMPORT_JOB_THRESHOLD
 
 
 class RowInvalid(ValidationError):
@@ -328,7 +328,7 @@ def apply(batch: ImportBatch, *, user, progress=None) -> ImportBatch:
             rows = evaluated_rows(resource_obj, batch, duplicates)
             bulk = getattr(resource_obj, "apply_bulk", None)
             if bulk is not None and batch.total_rows > job_threshold():
-                summary = bulk(_valid_only(rows, Counter()), user=user, batch=batch)
+                summary = bulk(_reported(_valid_only(rows, Counter()), progress), user=user, batch=batch)
                 counts.update(getattr(summary, "counts", {}) or {})
             else:
                 for number, status, _key, instance, values, _changes, _errors in _valid_only(rows, counts):
@@ -363,6 +363,15 @@ def apply(batch: ImportBatch, *, user, progress=None) -> ImportBatch:
     )
     batch.refresh_from_db()
     return batch
+
+
+def _reported(rows, progress):
+    """``rows`` as they are, reporting how many were taken every CHUNK (the bulk path writes them chunk by
+    chunk as it takes them; a Job's progress goes through its own connection on PostgreSQL)."""
+    for index, row in enumerate(rows, 1):
+        yield row
+        if progress and index % CHUNK == 0:
+            progress(index)
 
 
 def _valid_only(rows, counts):
