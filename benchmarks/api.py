@@ -30,6 +30,7 @@ from media_pipeline.models import ImageVariant
 
 REPEATS = 31
 STOCK_LINES = 100
+OWN_IMAGES_FOR = 300  # products (in page order) whose images are their own: the pages and the detail measured
 
 
 # --- the baseline -----------------------------------------------------------------------------------------------
@@ -170,9 +171,53 @@ def _seed(rows: int, stdout) -> None:
             ProductImage.objects.bulk_create(batch)
             batch = []
     ProductImage.objects.bulk_create(batch)
-    stdout.write(f"  two images (with their variants) on every product in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    stdout.write(f"  two images (shared, with their variants) on every product in {seconds:.1f} s")
+    _own_images(assets, OWN_IMAGES_FOR)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+def _own_images(templates: list, count: int) -> None:
+    """The first ``count`` products (the pages measured) get images of their own, each with its own variants,
+    as in a real catalogue: a page then reads ~1,400 distinct variants, not the same 14 again and again."""
+    import uuid as uuid_module
+
+    from media_pipeline.models import ImageAsset
+
+    products = list(Product.objects.order_by("updated_at", "id").values_list("pk", flat=True)[:count])
+    if ProductImage.objects.filter(product_id__in=products).exclude(asset__in=templates).exists():
+        return  # done by an earlier run on this database
+    template_variants = {t.pk: list(ImageVariant.objects.filter(asset=t)) for t in templates}
+    ProductImage.objects.filter(product_id__in=products).delete()
+    assets, variants, images = [], [], []
+    for pk in products:
+        for position, template in enumerate(templates):
+            asset = ImageAsset(
+                **{
+                    f.attname: getattr(template, f.attname)
+                    for f in ImageAsset._meta.concrete_fields
+                    if f.attname not in ("id", "sha256", "created_at", "updated_at")
+                },
+                id=uuid_module.uuid4(),
+                sha256=uuid_module.uuid4().hex * 2,
+            )
+            assets.append(asset)
+            for variant in template_variants[template.pk]:
+                copy = ImageVariant(
+                    **{
+                        f.attname: getattr(variant, f.attname)
+                        for f in ImageVariant._meta.concrete_fields
+                        if f.attname not in ("id", "asset_id")
+                    }
+                )
+                copy.asset_id = asset.pk
+                copy.file.name = variant.file.name.replace(str(template.pk), str(asset.pk))
+                variants.append(copy)
+            images.append(ProductImage(product_id=pk, asset=asset, position=position, is_primary=position == 0))
+    ImageAsset.objects.bulk_create(assets)
+    ImageVariant.objects.bulk_create(variants)
+    ProductImage.objects.bulk_create(images)
 
 
 # --- measuring ------------------------------------------------------------------------------------------------------

@@ -267,3 +267,25 @@ def test_patch_changes_only_given_fields_and_refuses_stock(api, key_and_secret):
     assert Product.objects.get(pk=product.pk).history.latest().history_api_key_id == key_and_secret[0].pk
     refused = api.patch(f"{URL}{product.pk}/", {"stock": 1})
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "stock"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "variants/84/3b0d-46ba/cefac9546b-large.avif",
+        "a b/ü.webp",
+        "variants/../secret.jpg",
+        "variants/./x.jpg",
+        ".hidden/x.jpg",
+        "x?y#z.jpg",
+        "C:\\x.jpg",
+    ],
+)
+def test_variant_urls_match_the_storage(rf, name):
+    from django.core.files.storage import default_storage
+
+    from catalog.api import VariantUrls
+
+    urls = VariantUrls(rf.get("/"))
+    assert urls.prefix == "http://testserver/media/"  # the fast path is on for the file system storage
+    assert urls(name) == "http://testserver" + default_storage.url(name)
