@@ -314,7 +314,9 @@ class ImportBatchAdmin(BaseModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser or request.user.has_perm("backoffice.view_importbatch"):
             return queryset
-        return queryset.filter(created_by=request.user)
+        # An importer sees their own batches, and only of what they may still import.
+        allowed = [key for key, spec in registry.items() if can_import(request.user, spec)]
+        return queryset.filter(created_by=request.user, resource__in=allowed)
 
     @display(description=gettext_lazy("Resource"), ordering="resource")
     def resource_label(self, obj):

@@ -148,3 +148,40 @@ def test_hostile_batch_urls(client, catalogue, importer):
         for bad in ("not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00"):
             response = client.get(f"/admin/backoffice/importbatch/{bad}/{view}/")
             assert response.status_code in (302, 404), (view, bad)
+
+
+def test_export_files_expire_sooner_than_other_job_files(admin_client, catalogue, settings):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from backoffice import jobs
+    from backoffice.models import Job
+
+    settings.EXPORT_FILE_RETENTION_HOURS = 2
+    settings.JOB_RESULT_RETENTION_DAYS = 7
+    made = {}
+    for kind, hours in (("backoffice.export", 3), ("backoffice.export", 1), ("imports.validate", 3)):
+        job = Job.objects.create(kind=kind, total=1, status=Job.Status.SUCCEEDED)
+        job.result_file.save(f"{kind}-{hours}.csv", ContentFile(b"x"), save=False)
+        Job.objects.filter(pk=job.pk).update(
+            result_file=job.result_file.name, finished_at=timezone.now() - timedelta(hours=hours)
+        )
+        made[(kind, hours)] = job.pk
+    assert jobs.expire_result_files() == 1
+    kept = dict(Job.objects.values_list("pk", "result_file"))
+    assert kept[made[("backoffice.export", 3)]] == ""
+    assert kept[made[("backoffice.export", 1)]] and kept[made[("imports.validate", 3)]]
+
+
+def test_importers_see_only_their_batches_of_what_they_may_import(client, catalogue, importer):
+    from backoffice.imports.models import ImportBatch
+
+    mine = ImportBatch.objects.create(resource="catalog.product", file_name="mine.csv", created_by=importer)
+    ImportBatch.objects.create(resource="catalog.brand", file_name="brands.csv", created_by=importer)
+    ImportBatch.objects.create(resource="catalog.product", file_name="theirs.csv", created_by=UserFactory())
+    client.force_login(importer)
+    response = client.get(reverse("admin:backoffice_importbatch_changelist"))
+    assert response.status_code == 200
+    assert [b.pk for b in response.context["cl"].result_list] == [mine.pk]
