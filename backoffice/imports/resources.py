@@ -41,12 +41,16 @@ class ServiceResource(resources.ModelResource):
     # --- import: columns ----------------------------------------------------------------------------
 
     def import_columns(self) -> dict[str, object]:
-        """{column name: field} of the columns an import reads."""
-        return {
-            field.column_name: field
-            for name, field in self.fields.items()
-            if name not in self.export_only and not field.readonly
-        }
+        """{column name: field} of the columns an import reads (computed once per resource instance: it is
+        asked for every row)."""
+        columns = self.__dict__.get("_import_columns")
+        if columns is None:
+            columns = self._import_columns = {
+                field.column_name: field
+                for name, field in self.fields.items()
+                if name not in self.export_only and not field.readonly
+            }
+        return columns
 
     def key_column(self) -> str:
         return self.fields[self.key].column_name
@@ -87,10 +91,12 @@ class ServiceResource(resources.ModelResource):
         return []
 
     def column_of(self, attribute: str) -> str:
-        for field in self.fields.values():
-            if field.attribute == attribute:
-                return field.column_name
-        return attribute
+        columns = self.__dict__.get("_columns_by_attribute")
+        if columns is None:
+            columns = self._columns_by_attribute = {}
+            for field in self.fields.values():
+                columns.setdefault(field.attribute, field.column_name)
+        return columns.get(attribute, attribute)
 
     def errors_by_column(self, exc: ValidationError) -> list[tuple[str, str]]:
         if hasattr(exc, "error_dict"):
