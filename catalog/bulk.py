@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 
 from django.core.exceptions import ValidationError
@@ -62,6 +63,8 @@ def _same(old, new) -> bool:
         return getattr(old, "pk", old) == getattr(new, "pk", new)
     if old in (None, "") and new in (None, ""):
         return True
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return old.replace(microsecond=0) == new.replace(microsecond=0)  # files carry whole seconds
     return old == new
 
 
@@ -258,7 +261,8 @@ def bulk_adjust_stock(changes: list[tuple], *, reason: str, reference: str = "")
     now = timezone.now()
     movements = []
     with transaction.atomic():
-        products = {p.pk: p for p in lock_in_order(Product.all_objects.filter(pk__in=[pk for pk, _d in changes]))}
+        locked = Product.all_objects.filter(pk__in=[pk for pk, _d in changes]).only("pk", "sku", "stock")
+        products = {p.pk: p for p in lock_in_order(locked)}
         short = [products[pk].sku for pk, delta in changes if pk in products and products[pk].stock + delta < 0]
         if short:
             raise ValidationError(

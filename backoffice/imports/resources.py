@@ -11,6 +11,8 @@ calls the app's services: a resource never saves a model itself.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import ManyToManyField
 from django.utils.translation import gettext as _
@@ -120,6 +122,9 @@ class ServiceResource(resources.ModelResource):
             return getattr(old, "pk", old) == getattr(new, "pk", new)
         if old in (None, "") and new in (None, ""):
             return True
+        if isinstance(old, datetime) and isinstance(new, datetime):
+            # Files carry whole seconds (exports drop the microseconds): an unchanged round trip is unchanged.
+            return old.replace(microsecond=0) == new.replace(microsecond=0)
         return old == new
 
     def render(self, attribute: str, value) -> str:
