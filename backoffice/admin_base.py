@@ -35,7 +35,7 @@ from django.contrib.admin.utils import get_fields_from_path, quote, unquote
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR, IncorrectLookupParameters
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import InvalidPage
-from django.db import DatabaseError
+from django.db import DatabaseError, router, transaction
 from django.db.models import Field
 from django.db.models.constants import LOOKUP_SEP
 from django.forms import BooleanField
@@ -53,6 +53,9 @@ from backoffice.admin_helpers import redirect_after_action
 from backoffice.fields import SafeAutocompleteSelect, SafeAutocompleteSelectMultiple
 
 NEVER_FROM_URL = frozenset({"regex", "iregex"})
+# Views that save through services; the history form view (a revert) also gets the transaction the
+# change view has of its own.
+WRITING_VIEWS = ("_add", "_change", "_simple_history")
 # Parameters a changelist understands that are not lookups; kept when filters are reset.
 CONTROL_PARAMS = (SEARCH_VAR, ORDER_VAR, IS_POPUP_VAR, TO_FIELD_VAR)
 _PAGE = re.compile(r"[1-9][0-9]{0,8}")
@@ -118,6 +121,10 @@ class BaseModelAdmin(ModelAdmin):
     def urls(self):
         guarded = []
         for pattern in self.get_urls():
+            if isinstance(pattern, URLPattern) and (pattern.name or "").endswith(WRITING_VIEWS):
+                pattern = URLPattern(
+                    pattern.pattern, self._refusing_gracefully(pattern.callback), pattern.default_args, pattern.name
+                )
             if isinstance(pattern, URLPattern) and _takes_object_id(pattern):
                 pattern = URLPattern(
                     pattern.pattern,
@@ -131,6 +138,21 @@ class BaseModelAdmin(ModelAdmin):
                 )
             guarded.append(pattern)
         return guarded
+
+    def _refusing_gracefully(self, view):
+        """A rule the form could not see (a SKU or email taken a moment ago, an order paid meanwhile)
+        makes the service raise ValidationError inside the save: everything the view wrote is rolled
+        back, and the user gets the service's message on the same page instead of a 500."""
+
+        def refusing(request, *args, **kwargs):
+            try:
+                with transaction.atomic(using=router.db_for_write(self.model)):
+                    return view(request, *args, **kwargs)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return redirect_after_action(request, request.get_full_path())
+
+        return update_wrapper(refusing, view)
 
     def _guard_object_view(self, view, url_name: str):
         def guarded(request, *args, **kwargs):

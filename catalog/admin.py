@@ -231,9 +231,7 @@ class ProductAdmin(
         return RequestProductForm
 
     def save_model(self, request, obj, form, change):
-        # Every write goes through catalog.services; the form only validated. Photos are ingested
-        # now, after the whole form passed, so a form refused for another field stores none.
-        images = form.ingest_uploads()
+        # Every write goes through catalog.services; the form only validated.
         # All the form's fields, not just changed_data: a history revert starts from the old values.
         # The service compares with the stored row and writes only what differs.
         fields = {
@@ -243,18 +241,20 @@ class ProductAdmin(
         }
         if change:
             saved = services.update_product(obj, user=request.user, **fields)
-            services.attach_images(saved, images)
         else:
             saved = services.create_product(
-                opening_stock=form.cleaned_data.get("stock") or 0, images=images, user=request.user, **fields
+                opening_stock=form.cleaned_data.get("stock") or 0, user=request.user, **fields
             )
         # The admin goes on with ``obj`` (log entry, inlines, redirect): make it the saved row.
         obj.__dict__.update(saved.__dict__)
 
     def save_related(self, request, form, formsets, change):
-        # Tags and related products were set by the service; only the image inline is left.
+        # Tags and related products were set by the service. The image inline is saved first, so the
+        # uploads are attached after the images it keeps (and become primary only if none of those is).
+        # Photos are ingested only now, after the whole form passed: a refused form stores none.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+        services.attach_images(form.instance, form.ingest_uploads())
 
     # --- columns -----------------------------------------------------------------------------
 

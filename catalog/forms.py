@@ -136,6 +136,8 @@ class ProductAdminForm(forms.ModelForm):
         from catalog.services import check_sku_available
 
         sku = self.cleaned_data["sku"]
+        if self.instance.deleted_at is not None:
+            return sku  # a deleted product holds no SKU; restoring it checks again
         try:
             check_sku_available(sku, exclude_pk=self.instance.pk)
         except forms.ValidationError as exc:

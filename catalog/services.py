@@ -75,6 +75,12 @@ def check_sku_available(sku: str, *, exclude_pk=None) -> None:
         )
 
 
+def _stamp_publication(product: Product) -> None:
+    """A product activated for the first time is published now (set_status follows the same rule)."""
+    if product.status == Product.Status.ACTIVE and product.published_at is None:
+        product.published_at = timezone.now()
+
+
 def _save_product(product: Product, m2m: dict) -> None:
     if not product.slug and product.name:
         product.slug = slugify(product.name)[:280] or slugify(product.sku)[:280]
@@ -115,6 +121,7 @@ def create_product(*, opening_stock: int = 0, images=(), user=None, **fields) ->
         raise ValidationError({"stock": _("Opening stock cannot be negative.")}, code="negative_stock")
     m2m = {name: list(fields.pop(name)) for name in PRODUCT_M2M_FIELDS & set(fields)}
     product = Product(**fields)
+    _stamp_publication(product)
     with acting_as(user=user), transaction.atomic():
         _save_product(product, m2m)
         if opening_stock:
@@ -133,6 +140,8 @@ def update_product(product: Product, *, user=None, **changes) -> Product:
         changed = [name for name, value in changes.items() if getattr(locked, name) != value]
         for name in changed:
             setattr(locked, name, changes[name])
+        if "status" in changed:
+            _stamp_publication(locked)
         m2m_changed = {
             name: values
             for name, values in m2m.items()
@@ -280,8 +289,7 @@ def set_status(product: Product, status: str) -> bool:
     if product.status == status:
         return False
     product.status = status
-    if status == Product.Status.ACTIVE and product.published_at is None:
-        product.published_at = timezone.now()
+    _stamp_publication(product)
     product._change_reason = _("Status changed to %(status)s") % {"status": product.get_status_display()}
     product.save(update_fields=["status", "published_at", "updated_at"])
     return True
@@ -345,11 +353,14 @@ def save_reference(instance, *, user=None):
 
 def save_category(category: Category, *, user=None) -> Category:
     """Save a category and keep its path, and its descendants' paths, up to date."""
+    category.full_clean(exclude=["path", "depth"])
     with acting_as(user=user), transaction.atomic():
         if category.parent_id:
-            ancestor = Category.objects.select_for_update().get(pk=category.parent_id)
+            ancestor = Category.objects.select_for_update().filter(pk=category.parent_id).first()
+            if ancestor is None:
+                raise ValidationError({"parent": _("The parent category no longer exists.")}, code="gone")
             check_parent(category, ancestor)
-            category.path = f"{ancestor.path}{PATH_SEPARATOR}{category.name}"
+            category.path = _checked_path(f"{ancestor.path}{PATH_SEPARATOR}{category.name}")
             category.depth = ancestor.depth + 1
         else:
             category.path, category.depth = category.name, 0
@@ -358,9 +369,24 @@ def save_category(category: Category, *, user=None) -> Category:
     return category
 
 
+def _checked_path(path: str) -> str:
+    limit = Category._meta.get_field("path").max_length
+    if len(path) > limit:
+        raise ValidationError(
+            {
+                "name": _(
+                    "The full path of this category (or of one below it) would be longer than %(limit)d characters."
+                )
+                % {"limit": limit}
+            },
+            code="path_too_long",
+        )
+    return path
+
+
 def _refresh_descendants(parent: Category) -> None:
     for child in Category.objects.filter(parent=parent):
-        path = f"{parent.path}{PATH_SEPARATOR}{child.name}"
+        path = _checked_path(f"{parent.path}{PATH_SEPARATOR}{child.name}")
         if child.path != path or child.depth != parent.depth + 1:
             child.path, child.depth = path, parent.depth + 1
             child.save(update_fields=["path", "depth", "updated_at"])

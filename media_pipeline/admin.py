@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -122,11 +121,11 @@ class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, BaseModelAdmin):
         if not change:
             self._ingest(request, obj, form)
             return
-        super().save_model(request, obj, form, change)
-        if {"focal_x", "focal_y"} & set(form.changed_data):
-            # The cropped variants are made from the focal point: their signatures change, so the
-            # render makes them again under new names (and deletes the old files after commit).
-            transaction.on_commit(lambda: services.schedule_variants(obj.pk))
+        # The focal point is the only editable field of a stored image.
+        moved = services.set_focal_point(
+            obj, focal_x=form.cleaned_data.get("focal_x"), focal_y=form.cleaned_data.get("focal_y"), user=request.user
+        )
+        if moved:
             self.message_user(request, _("The focal point changed: variants are being rendered again."))
 
     def _ingest(self, request, obj, form) -> None:
@@ -141,8 +140,7 @@ class ImageAssetAdmin(BulkJobActionsMixin, SimpleHistoryAdmin, BaseModelAdmin):
             setattr(request, DUPLICATE_ATTR, True)
         elif obj.focal_x is not None or obj.focal_y is not None:
             # Saved before the commit that schedules the first render, so the crops use it.
-            asset.focal_x, asset.focal_y = obj.focal_x, obj.focal_y
-            asset.save(update_fields=["focal_x", "focal_y", "updated_at"])
+            services.set_focal_point(asset, focal_x=obj.focal_x, focal_y=obj.focal_y, user=request.user)
         obj.pk = asset.pk
         obj.refresh_from_db()
         obj._state.adding = False

@@ -146,6 +146,28 @@ def ingest_image_reporting(file, *, filename: str, uploaded_by=None) -> tuple[Im
     return asset, True
 
 
+def set_focal_point(asset: ImageAsset, *, focal_x, focal_y, user=None) -> bool:
+    """Move the subject's point; True when it moved. Only these columns are written (a render that
+    finished meanwhile keeps its status), and the cropped variants are rendered again after commit:
+    their signatures change, so they get new names and the old files go."""
+    from backoffice.history import acting_as
+
+    for name, value in (("focal_x", focal_x), ("focal_y", focal_y)):
+        if value is not None and not 0 <= value <= 1:
+            raise ValidationError({name: _("Enter a value from 0 to 1.")}, code="focal_range")
+    with acting_as(user=user), transaction.atomic():
+        locked = ImageAsset.objects.select_for_update().get(pk=asset.pk)
+        if (locked.focal_x, locked.focal_y) == (focal_x, focal_y):
+            return False
+        locked.focal_x, locked.focal_y = focal_x, focal_y
+        locked._change_reason = _("Focal point moved")
+        locked.save(update_fields=["focal_x", "focal_y", "updated_at"])
+        asset_id = locked.pk
+        transaction.on_commit(lambda: schedule_variants(asset_id))
+    asset.focal_x, asset.focal_y = focal_x, focal_y
+    return True
+
+
 def schedule_variants(asset_id, *, force: bool = False) -> None:
     from media_pipeline.tasks import generate_variants
 

@@ -392,23 +392,16 @@ class CustomerAdmin(ImportExportAdminMixin, FastRowsMixin, SimpleHistoryAdmin, B
         if change:  # also a revert from history: every field is passed, the service writes what differs
             saved = services.update_customer(obj, user=request.user, email=form.cleaned_data["email"], **values)
         else:
-            saved, _created = services.upsert_customer(email=form.cleaned_data["email"], user=request.user, **values)
+            saved, created = services.upsert_customer(email=form.cleaned_data["email"], user=request.user, **values)
+            if not created:  # someone added this email since the form checked it: never overwrite them
+                services.check_email_free(form.cleaned_data["email"])
         obj.pk, obj._state.adding, obj._state.db = saved.pk, False, saved._state.db
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._refusing_gracefully(request, super().changeform_view, object_id, form_url, extra_context)
+    def delete_model(self, request, obj):
+        services.soft_delete_customers(Customer.objects.filter(pk=obj.pk), user=request.user)
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        return self._refusing_gracefully(request, super().history_form_view, object_id, version_id, extra_context)
-
-    def _refusing_gracefully(self, request, view, *args):
-        """A rule the form could not see (an email taken a moment ago, a customer deleted meanwhile) is
-        reported as a message; the change view's transaction has rolled everything back."""
-        try:
-            return view(request, *args)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return redirect(request.get_full_path())
+    def delete_queryset(self, request, queryset):
+        services.soft_delete_customers(queryset, user=request.user)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_order_stats()

@@ -240,7 +240,7 @@ def place_order(
     if not merged:
         raise ValidationError(_("An order needs at least one line."), code="no_lines")
     try:
-        with transaction.atomic():
+        with acting_as(user=user), transaction.atomic():
             return _place(customer, merged, source, external_ref, user, discount, shipping, currency)
     except IntegrityError:
         # The same external order was placed at the same moment by someone else: theirs is ours.
@@ -264,7 +264,7 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
         )
     number = next_order_number()
     subtotal = sum((products[pk].price * quantity for pk, (_p, quantity) in merged.items()), Decimal("0"))
-    order = Order.objects.create(
+    order = Order(
         number=number,
         customer=customer,
         currency=currency,
@@ -275,6 +275,8 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
         external_ref=external_ref or None,
         **compute_totals(subtotal, discount=discount, shipping=shipping),
     )
+    order._change_reason = _("Placed")
+    order.save(force_insert=True)
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -289,9 +291,19 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
     )
     for pk, (_p, quantity) in merged.items():
         catalog.record_sale(products[pk], quantity, reference=number, user=user)
-    order._change_reason = _("Placed")
     _schedule_notification(order, "placed")
     return order
+
+
+def soft_delete_customers(queryset, *, user=None) -> int:
+    """Customers are soft-deleted (their orders keep pointing at them); history names the user."""
+    count = 0
+    with acting_as(user=user), transaction.atomic():
+        for customer in lock_in_order(queryset.filter(deleted_at__isnull=True)):
+            customer._change_reason = _("Deleted")
+            customer.soft_delete()
+            count += 1
+    return count
 
 
 def change_customer(order: Order, customer, *, user=None) -> Order:

@@ -69,3 +69,37 @@ def test_editing_a_product_goes_through_update_product(admin_client, superuser):
     rows = product.history.count()
     assert admin_client.post(url, data).status_code == 302
     assert product.history.count() == rows  # saved again unchanged: no new history row
+
+
+def test_an_upload_beside_an_inline_primary_image_keeps_one_primary(admin_client):
+    from media_pipeline.services import ingest_image
+
+    existing = ingest_image(SimpleUploadedFile("old.jpg", corpus.jpeg(320, 200)), filename="old.jpg")
+    data = _data(
+        **{
+            "images-TOTAL_FORMS": "1",
+            "images-0-asset": str(existing.pk),
+            "images-0-is_primary": "on",
+            "images-0-position": "0",
+            "upload_images": [SimpleUploadedFile("new.jpg", corpus.jpeg(300, 200))],
+        }
+    )
+    response = admin_client.post(reverse(ADD), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get(sku="NEW-1")
+    images = list(product.images.order_by("position"))
+    assert len(images) == 2 and images[0].asset_id == existing.pk
+    assert [i.is_primary for i in images] == [True, False]
+
+
+def test_a_rule_broken_between_form_and_save_is_a_message_not_a_500(admin_client, monkeypatch):
+    from catalog import forms
+
+    # Another writer takes the SKU after the form checked it: the service refuses inside the save.
+    monkeypatch.setattr(forms.ProductAdminForm, "clean_sku", lambda self: self.cleaned_data["sku"])
+    ProductFactory(sku="new-1")
+    response = admin_client.post(reverse(ADD), _data(), follow=True)
+    assert response.status_code == 200
+    assert "Another product already uses the SKU new-1." in response.content.decode()
+    assert Product.objects.count() == 1
+    assert not StockMovement.objects.exists()

@@ -149,3 +149,29 @@ def test_bulk_history_kwargs_carry_the_actor():
     for product in products:
         record = product.history.latest()
         assert (record.history_user, record.history_import_batch_id) == (user, batch_id)
+
+
+def test_activating_through_update_product_publishes_once():
+    product = ProductFactory(status="draft", published_at=None)
+    services.update_product(product, status="active")
+    product.refresh_from_db()
+    first = product.published_at
+    assert first is not None
+    services.update_product(product, status="archived")
+    services.update_product(product, status="active")
+    product.refresh_from_db()
+    assert product.published_at == first
+
+
+def test_save_category_validates_and_bounds_the_path():
+    from catalog.models import Category
+
+    with pytest.raises(ValidationError) as info:
+        services.save_category(Category(name="x" * 500, slug="bad slug!"))
+    assert {"name", "slug"} <= set(info.value.message_dict)
+    parent = services.save_category(Category(name="p" * 110, slug="p"))
+    for depth in range(7):
+        parent = services.save_category(Category(name="n" * 110, slug=f"n{depth}", parent=parent))
+    with pytest.raises(ValidationError, match="longer than 1000 characters"):
+        services.save_category(Category(name="m" * 110, slug="m", parent=parent))
+    assert not Category.objects.filter(slug="m").exists()

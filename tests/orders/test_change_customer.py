@@ -40,3 +40,21 @@ def test_the_order_form_changes_the_customer_through_the_service(admin_client, o
     order.refresh_from_db()
     assert order.customer == other
     assert order.history.latest().history_user == superuser
+
+
+def test_placing_names_the_user_and_the_reason(superuser):
+    order = place_order(customer=CustomerFactory(), lines=[(ProductFactory(), 1)], user=superuser)
+    record = order.history.earliest()
+    assert (record.history_user, record.history_change_reason) == (superuser, "Placed")
+
+
+def test_customers_are_soft_deleted_from_the_admin(admin_client, superuser):
+    from orders.models import Customer
+
+    customer = CustomerFactory()
+    url = reverse("admin:orders_customer_delete", args=[customer.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+    kept = Customer.all_objects.get(pk=customer.pk)
+    assert kept.deleted_at is not None
+    assert kept.history.latest().history_user == superuser
