@@ -25,25 +25,9 @@ from django.utils.translation import gettext as _
 
 from backoffice.history import acting_as, bulk_history_kwargs, current_actor
 from backoffice.locking import lock_in_order
-from catalog.models import Product, StockMovement
+from catalog.models import PRODUCT_WRITABLE_FIELDS, Product, StockMovement
 
 CHUNK = 2000
-UPDATABLE = (
-    "sku",
-    "name",
-    "slug",
-    "description",
-    "category",
-    "brand",
-    "supplier",
-    "price",
-    "cost",
-    "low_stock_threshold",
-    "status",
-    "barcode",
-    "weight_grams",
-    "published_at",
-)
 
 
 @dataclass
@@ -102,7 +86,7 @@ def _import_block(block: list[tuple], summary: ImportSummary) -> None:
     changed_fields: set[str] = set()
     for _instance, values in block:
         product = locked.get(str(values["sku"]).lower())
-        fields = {name: values[name] for name in UPDATABLE if name in values}
+        fields = {name: values[name] for name in PRODUCT_WRITABLE_FIELDS if name in values}
         for name in ("description", "barcode"):
             if name in fields and fields[name] is None:
                 fields[name] = ""

@@ -187,6 +187,26 @@ class Product(SoftDeleteModel):
         return self.stock <= self.low_stock_threshold
 
 
+# The product fields a writer (admin, import, API) may set. Stock moves only through the ledger, and
+# the sales counters only through sales.
+PRODUCT_WRITABLE_FIELDS = (
+    "sku",
+    "name",
+    "slug",
+    "description",
+    "category",
+    "brand",
+    "supplier",
+    "price",
+    "cost",
+    "low_stock_threshold",
+    "status",
+    "barcode",
+    "weight_grams",
+    "published_at",
+)
+
+
 class ProductImage(BaseModel):
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="images")
     asset = models.ForeignKey(

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from backoffice.history import acting_as, current_actor
-from catalog.models import PATH_SEPARATOR, Category, Product, StockMovement
+from catalog.models import PATH_SEPARATOR, PRODUCT_WRITABLE_FIELDS, Category, Product, StockMovement
 
 CENT = Decimal("0.01")
 
@@ -31,25 +31,7 @@ class InsufficientStock(ValidationError):
 
 # --- products --------------------------------------------------------------------------------
 
-# Fields a caller may set. Stock moves only through adjust_stock; sales counters only through sales.
-PRODUCT_FIELDS = frozenset(
-    {
-        "sku",
-        "name",
-        "slug",
-        "description",
-        "category",
-        "brand",
-        "supplier",
-        "price",
-        "cost",
-        "low_stock_threshold",
-        "status",
-        "barcode",
-        "weight_grams",
-        "published_at",
-    }
-)
+PRODUCT_FIELDS = frozenset(PRODUCT_WRITABLE_FIELDS)
 PRODUCT_M2M_FIELDS = frozenset({"tags", "related"})
 
 
