@@ -170,6 +170,8 @@ class Product(SoftDeleteModel):
             models.Index(fields=["name"], name="product_name"),
             models.Index(fields=["barcode"], name="product_barcode"),
             models.Index(fields=["margin"], name="product_margin"),
+            # The API's keyset cursor: pages in (updated_at, id) order, ties included, without sorting.
+            models.Index(fields=["updated_at", "id"], name="product_updated_id"),
             # The admin sorts by stock value; matching the expression lets a sort of a million rows stop
             # after one page.
             models.Index(F("stock") * F("cost"), name="product_stock_value"),
