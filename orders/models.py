@@ -11,6 +11,7 @@ from backoffice.history import history_records
 from backoffice.models import AliveManager, BaseModel, SoftDeleteModel
 from orders.choices import OrderSource, OrderStatus
 from orders.querysets import CustomerQuerySet, OrderQuerySet
+from orders.sales import DailyProductSalesQuerySet, DailySalesQuerySet
 
 ADDRESS_KINDS = ("billing", "shipping")
 ADDRESS_PARTS = ("name", "line1", "line2", "postal_code", "city", "country")
@@ -226,3 +227,51 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class DailySales(models.Model):
+    """The orders placed on one day (in ``settings.TIME_ZONE``) in one currency that are now in one status: how
+    many, their totals and their units. Kept current by ``orders.rollup`` inside the services' transactions and
+    rebuilt from the orders by ``manage.py rebuild_sales_rollup``. Derived data, so no history of its own."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(_("day"))
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=12, choices=OrderStatus.choices)
+    orders = models.IntegerField(_("orders"), default=0)
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    units = models.BigIntegerField(_("units"), default=0)
+
+    objects = DailySalesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily sales")
+        verbose_name_plural = _("daily sales")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "currency", "status"], name="dailysales_day_currency_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.currency} {self.status}: {self.orders}"
+
+
+class DailyProductSales(models.Model):
+    """Units of one product sold on one day (orders counted as revenue, see ``orders.sales``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(_("day"))
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    units = models.BigIntegerField(_("units"), default=0)
+
+    objects = DailyProductSalesQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily product sales")
+        verbose_name_plural = _("daily product sales")
+        constraints = [models.UniqueConstraint(fields=["day", "product"], name="dailyproductsales_day_product")]
+        # The top products read a window of days; the unique index leads with day already.
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id}: {self.units}"

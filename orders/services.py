@@ -22,6 +22,7 @@ from backoffice.history import acting_as
 from backoffice.locking import lock_in_order
 from catalog import services as catalog
 from catalog.models import Product, StockMovement
+from orders import rollup
 from orders.models import ADDRESS_FIELD_NAMES, Counter, Customer, Order, OrderLine
 
 CENT = Decimal("0.01")
@@ -291,6 +292,7 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
     )
     for pk, (_p, quantity) in merged.items():
         catalog.record_sale(products[pk], quantity, reference=number, user=user)
+    rollup.record_placement(order, {pk: quantity for pk, (_p, quantity) in merged.items()})
     _schedule_notification(order, "placed")
     return order
 
@@ -376,6 +378,7 @@ def transition(order: Order, to_status: str, *, user=None, **details) -> Order:
             locked._history_user = user
         locked._change_reason = _("Status: %(status)s") % {"status": Order.Status(to_status).label}
         locked.save()
+        rollup.record_transition(locked, current)
         if to_status in NOTIFY:
             _schedule_notification(locked, NOTIFY[to_status])
     return locked
