@@ -130,7 +130,9 @@ class JobAdmin(BaseModelAdmin):
         if not obj.is_active:
             return format_html("<div>{}</div>", bar)
         url = reverse("admin:backoffice_job_progress", args=[obj.pk])
-        return format_html('<div data-job-progress="{}" data-job-status="{}">{}</div>', url, obj.status, bar)
+        return format_html(
+            '<div data-job-progress="{}" data-job-id="{}" data-job-status="{}">{}</div>', url, obj.pk, obj.status, bar
+        )
 
     @display(description=_("Done / failed / total"))
     def counts(self, obj: Job) -> str:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
 from backoffice.history import acting_as_job
+from backoffice.live import events as live_events
 from backoffice.models import Job, JobItem
 
 logger = logging.getLogger(__name__)
@@ -123,7 +124,9 @@ def dispatch_chunks(job_id, chunks: Iterable[int]) -> bool:
             )
             % {"error": exc.__class__.__name__},
         )
+        live_events.job_finished(job.pk)
         return False
+    live_events.job_started(job.pk)
     return True
 
 
@@ -199,15 +202,22 @@ def _record_progress(job_id, *, done: int, errors: list[dict]) -> None:
         )
     else:
         Job.objects.filter(pk=job_id).update(done=F("done") + done, updated_at=timezone.now())
+    live_events.job_progress(job_id)
 
 
 def _finish_if_complete(job_id) -> None:
-    Job.objects.filter(pk=job_id, status__in=Job.ACTIVE_STATUSES).filter(Q(total__lte=F("done") + F("failed"))).update(
-        status=Case(When(failed=0, then=Value(Job.Status.SUCCEEDED)), default=Value(Job.Status.PARTIAL)),
-        started_at=Coalesce(F("started_at"), Now()),
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
+    finished = (
+        Job.objects.filter(pk=job_id, status__in=Job.ACTIVE_STATUSES)
+        .filter(Q(total__lte=F("done") + F("failed")))
+        .update(
+            status=Case(When(failed=0, then=Value(Job.Status.SUCCEEDED)), default=Value(Job.Status.PARTIAL)),
+            started_at=Coalesce(F("started_at"), Now()),
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
     )
+    if finished:
+        live_events.job_finished(job_id)
 
 
 def cancel_job(job: Job) -> bool:
@@ -216,6 +226,8 @@ def cancel_job(job: Job) -> bool:
         status=Job.Status.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now()
     )
     job.refresh_from_db()
+    if cancelled:
+        live_events.job_finished(job.pk)
     return bool(cancelled)
 
 
@@ -321,6 +333,9 @@ def _dispatch_stream(job_id) -> None:
             message=_("The job could not be queued because the task broker is unreachable (%(error)s).")
             % {"error": exc.__class__.__name__},
         )
+        live_events.job_finished(job_id)
+    else:
+        live_events.job_started(job_id)
 
 
 def stream_reporter(job: Job) -> Callable[[int], None]:
@@ -335,6 +350,7 @@ def stream_reporter(job: Job) -> Callable[[int], None]:
         done = max(0, min(int(done), job.total))
         if not connection.in_atomic_block:
             Job.objects.filter(pk=job.pk).update(done=done, updated_at=timezone.now())
+            live_events.job_progress(job.pk)
             return
         if connection.vendor != "postgresql":
             return
@@ -351,6 +367,7 @@ def stream_reporter(job: Job) -> Callable[[int], None]:
                     f"UPDATE {Job._meta.db_table} SET done = %s, updated_at = %s WHERE id = %s",  # noqa: S608 - our table name
                     [done, timezone.now(), job.pk],
                 )
+            live_events.job_progress(job.pk, committed=True)  # written by the side connection: visible now
         except DatabaseError:
             logger.warning("Could not record the progress of job %s", job.pk, exc_info=True)
 
@@ -424,3 +441,4 @@ def run_stream(job_id: str) -> None:
         )
     finally:
         report.close()
+        live_events.job_finished(job.pk)

@@ -9,6 +9,27 @@ _SEEN = "_session_seen_at"
 _TOUCH_EVERY = 60
 
 
+# Requests a page makes by itself (progress polling, notification refresh) send this header: they are
+# not activity, so a tab left open does not keep its session alive past the idle timeout.
+BACKGROUND_HEADER = "HTTP_X_BACKGROUND_REQUEST"
+
+
+def session_age_state(session, now: int | None = None) -> str:
+    """Where an authenticated session stands against SESSION_IDLE_TIMEOUT and SESSION_ABSOLUTE_LIFETIME:
+    ``"new"`` (never stamped), ``"expired"``, ``"due"`` (alive, its last-seen stamp is worth refreshing)
+    or ``"fresh"``. The one rule for pages (SessionLifetimeMiddleware) and sockets (backoffice.live)."""
+    now = int(time.time()) if now is None else now
+    started = session.get(_STARTED)
+    seen = session.get(_SEEN)
+    if started is None:
+        return "new"
+    if now - started > settings.SESSION_ABSOLUTE_LIFETIME or now - (seen or started) > settings.SESSION_IDLE_TIMEOUT:
+        return "expired"
+    if now - (seen or 0) >= _TOUCH_EVERY:
+        return "due"
+    return "fresh"
+
+
 class SessionLifetimeMiddleware:
     """Ends authenticated sessions idle longer than SESSION_IDLE_TIMEOUT, or older than
     SESSION_ABSOLUTE_LIFETIME since login, whatever the activity."""
@@ -20,17 +41,13 @@ class SessionLifetimeMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(time.time())
-            started = request.session.get(_STARTED)
-            seen = request.session.get(_SEEN)
-            if started is None:
+            state = session_age_state(request.session, now)
+            if state == "new":
                 request.session[_STARTED] = now
                 request.session[_SEEN] = now
-            elif (
-                now - started > settings.SESSION_ABSOLUTE_LIFETIME
-                or now - (seen or started) > settings.SESSION_IDLE_TIMEOUT
-            ):
+            elif state == "expired":
                 logout(request)
-            elif now - (seen or 0) >= _TOUCH_EVERY:
+            elif state == "due" and not request.META.get(BACKGROUND_HEADER):
                 request.session[_SEEN] = now
         return self.get_response(request)
 

@@ -34,14 +34,18 @@ def _groups() -> list[dict]:
         {
             "title": _("Orders"),
             "items": [
-                _model_item(_("Orders"), "shopping_cart", "orders", "order"),
+                _model_item(
+                    _("Orders"), "shopping_cart", "orders", "order", badge="backoffice.badges.orders_waiting_badge"
+                ),
                 _model_item(_("Customers"), "group", "orders", "customer"),
             ],
         },
         {
             "title": _("Catalog"),
             "items": [
-                _model_item(_("Products"), "inventory_2", "catalog", "product"),
+                _model_item(
+                    _("Products"), "inventory_2", "catalog", "product", badge="backoffice.badges.low_stock_badge"
+                ),
                 _model_item(_("Categories"), "account_tree", "catalog", "category"),
                 _model_item(_("Brands"), "sell", "catalog", "brand"),
                 _model_item(_("Suppliers"), "local_shipping", "catalog", "supplier"),
@@ -52,14 +56,20 @@ def _groups() -> list[dict]:
         {
             "title": _("Media"),
             "items": [
-                _model_item(_("Images"), "photo_library", "media_pipeline", "imageasset"),
+                _model_item(
+                    _("Images"),
+                    "photo_library",
+                    "media_pipeline",
+                    "imageasset",
+                    badge="backoffice.badges.failed_images_badge",
+                ),
             ],
         },
         {
             "title": _("Jobs"),
             "items": [
                 _model_item(
-                    _("Jobs"), "pending_actions", "backoffice", "job", badge="backoffice.dashboard.active_jobs_badge"
+                    _("Jobs"), "pending_actions", "backoffice", "job", badge="backoffice.badges.active_jobs_badge"
                 ),
             ],
         },
@@ -67,6 +77,7 @@ def _groups() -> list[dict]:
             "title": _("Integrations"),
             "items": [
                 _model_item(_("Integration keys"), "key", "api", "integrationkey"),
+                _model_item(_("API request log"), "receipt_long", "api", "apirequest"),
             ],
         },
         {

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "media_pipeline",
     "catalog",
     "orders",
+    "channels",
+    "backoffice.live",
 ]
 
 MIDDLEWARE = [
@@ -508,6 +510,14 @@ LOGGING = {
 
 # --- Admin (Unfold) -------------------------------------------------------------------------
 
+
+def _favicon_url() -> str:
+    # Through the static storage: its manifest gives the file a hashed name in production.
+    from django.templatetags.static import static
+
+    return static("backoffice/favicon.svg")
+
+
 UNFOLD = {
     "SITE_TITLE": _("Backoffice"),
     "SITE_HEADER": _("Backoffice"),
@@ -521,6 +531,7 @@ UNFOLD = {
     "ENVIRONMENT": "backoffice.admin_shell.environment_callback",
     "ENVIRONMENT_TITLE_PREFIX": "backoffice.admin_shell.environment_title_prefix",
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": lambda request: _favicon_url()}],
     "STYLES": [],
     "SCRIPTS": [],
     "COLORS": {
@@ -560,3 +571,60 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1000 * 1000
 
 # Tax on (subtotal - discount + shipping), rounded to the cent.
 ORDER_TAX_RATE = env.str("ORDER_TAX_RATE", default="0.19")
+
+# --- API request log ------------------------------------------------------------------------
+
+# Every /api/ answer as an ApiRequest row (key, method, path, status, latency, idempotency key, Request-Id;
+# never a body), buffered in the process and written in bulk off the request path (backoffice.api.request_log).
+API_REQUEST_LOG_ENABLED = env.bool("API_REQUEST_LOG_ENABLED", default=True)
+API_REQUEST_LOG_RETENTION_DAYS = env.int("API_REQUEST_LOG_RETENTION_DAYS", default=30)
+# A flush when this many rows wait, or this many seconds after the last one, whichever comes first.
+API_REQUEST_LOG_BATCH_SIZE = env.int("API_REQUEST_LOG_BATCH_SIZE", default=500)
+API_REQUEST_LOG_FLUSH_SECONDS = env.float("API_REQUEST_LOG_FLUSH_SECONDS", default=2.0)
+# Rows a process keeps while the database cannot take them; beyond, the oldest are dropped (and counted).
+API_REQUEST_LOG_BUFFER_MAX = env.int("API_REQUEST_LOG_BUFFER_MAX", default=20_000)
+# A writer thread per serving process; off, the request that finds a batch due writes it after its response.
+API_REQUEST_LOG_BACKGROUND = env.bool("API_REQUEST_LOG_BACKGROUND", default=True)
+CELERY_BEAT_SCHEDULE["api-prune-request-log"] = {"task": "api.prune_request_log", "schedule": 60 * 60}
+
+# --- Live (Channels) --------------------------------------------------------------------------
+# WebSocket push to the admin (backoffice.live, served at /ws/live/ by backoffice.asgi under uvicorn).
+# With Redis: the pub/sub layer. A group message is one PUBLISH that every web process subscribed to
+# the group fans out to its own sockets; group membership lives in the process (no per-group sorted
+# set to expire, no per-socket Redis list), and sync code publishes with one reused client
+# (backoffice.live.publisher). Without Redis (embedded default): the in-memory layer, one process.
+LIVE_REDIS_URL = env.str("LIVE_REDIS_URL", default=REDIS_URL)
+LIVE_CHANNEL_PREFIX = env.str("LIVE_CHANNEL_PREFIX", default="bo-live")
+if LIVE_REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [LIVE_REDIS_URL], "prefix": LIVE_CHANNEL_PREFIX},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# A socket re-reads its session this often: closed once the session ended, groups re-joined from
+# the person's current permissions.
+LIVE_RECHECK_SECONDS = env.int("LIVE_RECHECK_SECONDS", default=60)
+# Job progress events: at most one per job in this many seconds (the final state always goes).
+LIVE_JOB_PROGRESS_INTERVAL = env.float("LIVE_JOB_PROGRESS_INTERVAL", default=0.5)
+# Sidebar badges are recounted this often by beat and pushed when they changed.
+LIVE_BADGES_INTERVAL = env.int("LIVE_BADGES_INTERVAL", default=15)
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["live-push-badges"] = {"task": "live.push_badges", "schedule": LIVE_BADGES_INTERVAL}
+CELERY_BEAT_SCHEDULE["live-prune-notifications"] = {"task": "live.prune_notifications", "schedule": 60 * 60}
+UNFOLD["SCRIPTS"].append("backoffice.live.views.script_url")
+# The page's socket: same host, ws:// or wss://. CSP 'self' does not cover ws: in every browser.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] += [
+    f"{scheme}://{host}:*"
+    for host in ALLOWED_HOSTS
+    if host != "*" and not host.startswith(".")
+    for scheme in ("ws", "wss")
+]
+
+
+# --- Dashboard ------------------------------------------------------------------------------
+
+# How long the dashboard's figures are reused (seconds): per section and day, the same for every viewer.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)

@@ -13,6 +13,8 @@ urlpatterns = [
     path("admin/", hardened_site_urls(admin.site)),
     # The integration API: /api/v1/, /api/schema/, /api/docs/ (backoffice/api/urls.py).
     path("api/", include("backoffice.api.urls")),
+    # The notification bell's JSON (backoffice/live/urls.py); the socket is /ws/live/ (backoffice.asgi).
+    path("live/", include("backoffice.live.urls")),
 ]
 
 if settings.SERVE_MEDIA and not settings.MEDIA_URL.startswith(("http://", "https://")):

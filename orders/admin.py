@@ -70,6 +70,7 @@ class OrderAdmin(
     BaseModelAdmin,
 ):
     resource_classes = [OrderResource]  # export only: one row per order line
+    list_before_template = "live/new_orders.html"  # "N new orders: refresh", filled by the live script
     list_display = ["number", "customer", "status_badge", "line_count", "units", "total", "placed_at", "source"]
     list_select_related = ["customer"]
     list_filter = [

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.history import acting_as
+from backoffice.live import events as live_events
 from backoffice.locking import lock_in_order
 from catalog import services as catalog
 from catalog.models import Product, StockMovement
@@ -294,6 +295,7 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
         catalog.record_sale(products[pk], quantity, reference=number, user=user)
     rollup.record_placement(order, {pk: quantity for pk, (_p, quantity) in merged.items()})
     _schedule_notification(order, "placed")
+    live_events.order_created(order)  # "N new orders: refresh" on open pages, after commit
     return order
 
 
