@@ -54,6 +54,8 @@ def _media_and_tasks(settings, tmp_path):
     from backoffice.celery import app
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    # No request-log writer thread on the test database; tests flush backoffice.api.request_log themselves.
+    settings.API_REQUEST_LOG_BACKGROUND = False
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield

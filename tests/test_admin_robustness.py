@@ -17,6 +17,7 @@ from PIL import Image
 
 from backoffice import jobs
 from backoffice.admin_base import BaseModelAdmin
+from backoffice.api.models import ApiRequest
 from catalog.models import StockMovement
 from media_pipeline.services import ingest_image
 from orders.services import place_order
@@ -42,6 +43,7 @@ def world(superuser):
     Image.new("RGB", (32, 24), "red").save(buffer, "PNG")
     buffer.seek(0)
     asset = ingest_image(buffer, filename="red.png", uploaded_by=superuser)
+    ApiRequest.objects.create(method="GET", path="/api/v1/products/", status=429, latency_ms=1.5, request_id="r-1")
     return {"order": order, "job": job, "asset": asset, "product": product}
 
 

@@ -45,6 +45,7 @@ class IntegrationKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("The integration key is invalid, expired or revoked."), code="invalid_key"
             )
+        request._request.integration_key = key  # for the request log, which sees only Django's request
         return (ApiKeyUser(key), key)
 
     def authenticate_header(self, request) -> str:

@@ -1,14 +1,17 @@
 """``/api/`` in front of Django: a ``Request-Id`` on every response, bodies over ``API_MAX_BODY_BYTES`` refused
-with 413 before anything reads them, and Django's own error pages (unknown URL, 500) as problem+json."""
+with 413 before anything reads them, Django's own error pages (unknown URL, 500) as problem+json, and every
+answer queued for the request log (``backoffice.api.request_log``)."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from backoffice.api import request_log
 from backoffice.api.problems import PROBLEM_CONTENT_TYPE, problem_http_response
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -27,11 +30,14 @@ class ApiMiddleware:
     def __call__(self, request):
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
+        started = time.perf_counter()
         request.request_id = request_id_for(request)
         response = self._early_answer(request) or self.get_response(request)
         if response.status_code >= 400 and not _is_json(response):
             response = self._as_problem(request, response)
         response["Request-Id"] = request.request_id
+        if request_log.enabled():
+            request_log.record(request, response, started)
         return response
 
     def _early_answer(self, request):

@@ -105,3 +105,57 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.state})"
+
+
+class ApiRequestQuerySet(models.QuerySet):
+    def since(self, when):
+        return self.filter(created_at__gte=when)
+
+    def errors(self):
+        return self.filter(status__gte=400)
+
+    def throttled(self):
+        return self.filter(status=429)
+
+
+class ApiRequest(models.Model):
+    """One answered ``/api/`` request: who, what, how it ended and how long it took. Never a body.
+
+    Written in bulk off the request path (``backoffice.api.request_log``), read in the admin, pruned by beat
+    after ``API_REQUEST_LOG_RETENTION_DAYS``. A log line is a fact, not business data: no history.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # No database constraint: rows are buffered, and a key deleted meanwhile must not fail the whole batch
+    # (its rows keep the id; the admin shows them without a key).
+    key = models.ForeignKey(
+        IntegrationKey,
+        verbose_name=_("integration key"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="requests",
+    )
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    status = models.PositiveSmallIntegerField(_("status"))
+    latency_ms = models.FloatField(_("latency (ms)"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+
+    objects = ApiRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API request")
+        verbose_name_plural = _("API requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # A key's recent requests and its error counts over a window; its last 429s.
+            models.Index(fields=["key", "-created_at"], name="api_request_key_recent"),
+            models.Index(fields=["key", "status", "-created_at"], name="api_request_key_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

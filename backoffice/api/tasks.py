@@ -2,9 +2,14 @@
 
 from celery import shared_task
 
-from backoffice.api import idempotency
+from backoffice.api import idempotency, request_log
 
 
 @shared_task(name="api.prune_idempotency_records")
 def prune_idempotency_records() -> int:
     return idempotency.prune()
+
+
+@shared_task(name="api.prune_request_log")
+def prune_request_log() -> int:
+    return request_log.prune()
