@@ -24,17 +24,18 @@ def publish(group: str, event: dict) -> None:
 
 def notify(user, *, title, body="", url="", level="info"):
     """Store a notification for ``user`` and push it to their open pages. ``url`` must be a path on
-    this site (anything else is dropped); over-long texts are cut to what the columns hold."""
+    this site of at most 500 characters (anything else is dropped); over-long texts are cut to what the
+    columns hold."""
     from backoffice.live.groups import user_group
     from backoffice.live.models import Notification
 
     if level not in Notification.Level.values:
         raise ValueError(f"Unknown notification level {level!r}; use one of {Notification.Level.values}.")
     url = str(url or "")
-    if not url.startswith("/") or url.startswith("//") or "\\" in url:
-        url = ""
+    if not url.startswith("/") or url.startswith("//") or "\\" in url or len(url) > 500:
+        url = ""  # a cut link would lead nowhere
     notification = Notification.objects.create(
-        user=user, title=str(title)[:200], body=str(body or "")[:2000], url=url[:500], level=level
+        user=user, title=str(title)[:200], body=str(body or "")[:2000], url=url, level=level
     )
     publish(user_group(user.pk), {"type": "notification", "notification": notification.as_event()})
     return notification
