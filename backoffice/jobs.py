@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
+from backoffice import webhooks
 from backoffice.history import acting_as_job
 from backoffice.live import events as live_events
 from backoffice.models import Job, JobItem
@@ -141,7 +142,8 @@ def process_chunk(job_id: str, chunk: int) -> None:
         status=Job.Status.RUNNING, started_at=Coalesce(F("started_at"), Now())
     )
     handler = registry[job.kind].handler
-    with transaction.atomic(), acting_as_job(job):
+    # Webhook events of the chunk's items go into the outbox in one INSERT; a failed item's are dropped.
+    with transaction.atomic(), acting_as_job(job), webhooks.collecting() as outbox:
         # Lock this chunk's pending items: a duplicate delivery running at the same time waits,
         # then finds them processed.
         items = list(
@@ -154,7 +156,7 @@ def process_chunk(job_id: str, chunk: int) -> None:
         succeeded, errors = [], []
         for item in items:
             try:
-                with transaction.atomic():
+                with transaction.atomic(), outbox.item():
                     handler(job, item.item_id)
             except OperationalError:
                 raise  # transient (connection lost, lock timeout): the whole chunk is retried

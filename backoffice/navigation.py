@@ -78,6 +78,8 @@ def _groups() -> list[dict]:
             "items": [
                 _model_item(_("Integration keys"), "key", "api", "integrationkey"),
                 _model_item(_("API request log"), "receipt_long", "api", "apirequest"),
+                _model_item(_("Webhooks"), "webhook", "webhooks", "webhookendpoint"),
+                _model_item(_("Webhook deliveries"), "outbox", "webhooks", "delivery"),
             ],
         },
         {

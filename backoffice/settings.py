@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
+    "axes",
     "backoffice",
     "backoffice.api",
     "media_pipeline",
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "orders",
     "channels",
     "backoffice.live",
+    "backoffice.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a lockout into the login page saying why (backoffice.login).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -415,7 +419,7 @@ SPECTACULAR_SETTINGS = {
 # --- I18n -----------------------------------------------------------------------------------
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
-LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LANGUAGES = [("en", _("English")), ("de", _("German")), ("fr", _("French")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -628,3 +632,67 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] += [
 
 # How long the dashboard's figures are reused (seconds): per section and day, the same for every viewer.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
+
+
+# --- Webhooks -------------------------------------------------------------------------------
+# Signed webhooks from a transactional outbox (backoffice.webhooks): services write event rows in their
+# transaction; payloads are frozen after commit; Celery sends one delivery per endpoint and event.
+# http:// endpoint URLs only while developing; private, loopback and link-local addresses only when allowed
+# (a receiver on this machine or the office network, in development and tests).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Absolute URLs inside payloads (image variants) start with this.
+WEBHOOK_SITE_URL = env.str("WEBHOOK_SITE_URL", default="http://localhost:8000")
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_TOTAL_TIMEOUT = env.float("WEBHOOK_TOTAL_TIMEOUT", default=10.0)
+WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+WEBHOOK_RESPONSE_EXCERPT_BYTES = 1024
+# Seconds between tries after each failed one (±20% jitter): 5 s ... 8 h, about 24 hours in all; then failed.
+WEBHOOK_RETRY_DELAYS = [5, 60, 300, 1800, 7200, 18000, 28800, 28800]
+# Failed deliveries (retries spent) in a row before an endpoint is disabled.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=5)
+# After a rotation the previous secret signs too for this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = env.int("WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", default=10)
+WEBHOOK_INSERT_BATCH = 2000
+WEBHOOK_FREEZE_INLINE = 200  # frozen right after the writer's commit; more wait for the kick or the sweep
+WEBHOOK_FREEZE_BATCH = 500
+WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=100)
+WEBHOOK_SEND_CONCURRENCY = env.int("WEBHOOK_SEND_CONCURRENCY", default=8)
+# A claimed delivery whose worker died is retried after this; longer than a batch's worst-case sending time.
+WEBHOOK_CLAIM_LEASE_SECONDS = env.int("WEBHOOK_CLAIM_LEASE_SECONDS", default=300)
+WEBHOOK_SWEEP_SECONDS = env.int("WEBHOOK_SWEEP_SECONDS", default=10)
+WEBHOOK_SWEEP_BUDGET_SECONDS = env.float("WEBHOOK_SWEEP_BUDGET_SECONDS", default=8.0)
+WEBHOOK_KICK_BUDGET_SECONDS = env.float("WEBHOOK_KICK_BUDGET_SECONDS", default=8.0)
+WEBHOOK_ATTEMPT_RETENTION_DAYS = env.int("WEBHOOK_ATTEMPT_RETENTION_DAYS", default=30)
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": WEBHOOK_SWEEP_SECONDS}
+CELERY_BEAT_SCHEDULE["webhooks-prune"] = {"task": "webhooks.prune", "schedule": 60 * 60}
+
+# --- Roles and login protection -------------------------------------------------------------
+# Roles are groups created by `manage.py setup_roles` (backoffice/roles.py). Failed admin logins are
+# counted by django-axes in the database and lock out a username from one address together (an office
+# behind one NAT address is never locked out as a whole); backoffice/login.py holds the hooks.
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username and address before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("LOGIN_LOCKOUT_ENABLED", default=True)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# Minutes a lockout lasts; 0 keeps it until an administrator unlocks it (Login attempts in the admin).
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60 if LOGIN_LOCKOUT_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "backoffice.login.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "backoffice.login.client_ip"
+AXES_USERNAME_CALLABLE = "backoffice.login.username_for_axes"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ADMIN = False  # the Unfold admins of backoffice/login_admin.py instead
+AXES_SENSITIVE_PARAMETERS = ["password", "username", "ip_address"]
+# Proxies in front of the app that each append the address they saw to TRUSTED_PROXY_HEADER. 0: the client
+# address is REMOTE_ADDR and the header is ignored (a client cannot choose its address by sending one).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=API_TRUSTED_PROXY_COUNT)
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="X-Forwarded-For")

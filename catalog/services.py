@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from backoffice import webhooks
 from backoffice.history import acting_as, current_actor
 from catalog.models import PATH_SEPARATOR, PRODUCT_WRITABLE_FIELDS, Category, Product, StockMovement
 
@@ -109,6 +110,7 @@ def create_product(*, opening_stock: int = 0, images=(), user=None, **fields) ->
         if opening_stock:
             adjust_stock(product, opening_stock, reason=StockMovement.Reason.RECEIPT, reference=_("Opening stock"))
         attach_images(product, images)
+        webhooks.emit("product.created", product)
     return product
 
 
@@ -136,6 +138,7 @@ def update_product(product: Product, *, user=None, **changes) -> Product:
         else:
             for name, values in m2m_changed.items():
                 getattr(locked, name).set(values)
+        webhooks.emit("product.updated", locked)
     return locked
 
 
@@ -184,6 +187,9 @@ def adjust_stock(
                 for name, value in actor.historical_attrs().items()
                 if name != "history_job_id"
             },
+        )
+        webhooks.emit(
+            "stock.changed", product.pk, extra={"delta": delta, "reason": reason, "reference": movement.reference}
         )
     product.stock = balance
     return movement
@@ -259,6 +265,7 @@ def change_price(product: Product, *, mode: str, value: Decimal, rounding: str =
         locked.price = price
         locked._change_reason = _("Price change")
         locked.save(update_fields=["price", "updated_at"])
+        webhooks.emit("product.updated", locked)
     return True
 
 
@@ -274,6 +281,7 @@ def set_status(product: Product, status: str) -> bool:
     _stamp_publication(product)
     product._change_reason = _("Status changed to %(status)s") % {"status": product.get_status_display()}
     product.save(update_fields=["status", "published_at", "updated_at"])
+    webhooks.emit("product.updated", product)
     return True
 
 
@@ -282,6 +290,7 @@ def add_tags(product: Product, tags) -> int:
     missing = [tag for tag in tags if not product.tags.filter(pk=tag.pk).exists()]
     if missing:
         product.tags.add(*missing)
+        webhooks.emit("product.updated", product)
     return len(missing)
 
 
@@ -290,6 +299,7 @@ def remove_tags(product: Product, tags) -> int:
     present = list(product.tags.filter(pk__in=[t.pk for t in tags]))
     if present:
         product.tags.remove(*present)
+        webhooks.emit("product.updated", product)
     return len(present)
 
 
@@ -297,7 +307,9 @@ def soft_delete_product(product: Product) -> bool:
     if product.deleted_at is not None:
         return False
     product._change_reason = _("Deleted")
-    product.soft_delete()
+    with transaction.atomic():
+        product.soft_delete()
+        webhooks.emit("product.deleted", product)
     return True
 
 
@@ -309,7 +321,9 @@ def restore_product(product: Product) -> bool:
             _("Cannot restore %(sku)s: another product now uses this SKU.") % {"sku": product.sku}, code="sku_taken"
         )
     product._change_reason = _("Restored")
-    product.restore()
+    with transaction.atomic():
+        product.restore()
+        webhooks.emit("product.updated", product)
     return True
 
 

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backoffice import webhooks
 from backoffice.history import acting_as
 from backoffice.live import events as live_events
 from backoffice.locking import lock_in_order
@@ -296,6 +297,7 @@ def _place(customer, merged, source, external_ref, user, discount, shipping, cur
     rollup.record_placement(order, {pk: quantity for pk, (_p, quantity) in merged.items()})
     _schedule_notification(order, "placed")
     live_events.order_created(order)  # "N new orders: refresh" on open pages, after commit
+    webhooks.emit("order.created", order)
     return order
 
 
@@ -333,6 +335,14 @@ def change_customer(order: Order, customer, *, user=None) -> Order:
         locked._change_reason = _("Customer changed")
         locked.save(update_fields=["customer", "billing_address", "shipping_address", "updated_at"])
     return locked
+
+
+# Lifecycle moves integrators hear about (backoffice.webhooks).
+WEBHOOK_EVENTS = {
+    Order.Status.PAID: "order.paid",
+    Order.Status.SHIPPED: "order.shipped",
+    Order.Status.CANCELLED: "order.cancelled",
+}
 
 
 def transition(order: Order, to_status: str, *, user=None, **details) -> Order:
@@ -381,6 +391,8 @@ def transition(order: Order, to_status: str, *, user=None, **details) -> Order:
         locked._change_reason = _("Status: %(status)s") % {"status": Order.Status(to_status).label}
         locked.save()
         rollup.record_transition(locked, current)
+        if to_status in WEBHOOK_EVENTS:
+            webhooks.emit(WEBHOOK_EVENTS[to_status], locked, extra={"from_status": current})
         if to_status in NOTIFY:
             _schedule_notification(locked, NOTIFY[to_status])
     return locked

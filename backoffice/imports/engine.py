@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from backoffice import jobs
+from backoffice import jobs, webhooks
 from backoffice.history import acting_as
 from backoffice.imports import get_spec
 from backoffice.imports.models import ImportBatch, ImportMapping, ImportRow
@@ -355,16 +355,18 @@ def apply(batch: ImportBatch, *, user, progress=None) -> ImportBatch:
         )
         batch.refresh_from_db()
         raise
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.APPLIED,
-        applied_at=timezone.now(),
-        new_rows=counts[ImportRow.Status.NEW],
-        updated_rows=counts[ImportRow.Status.UPDATED],
-        unchanged_rows=counts[ImportRow.Status.UNCHANGED],
-        invalid_rows=0,
-        message="",
-        updated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.APPLIED,
+            applied_at=timezone.now(),
+            new_rows=counts[ImportRow.Status.NEW],
+            updated_rows=counts[ImportRow.Status.UPDATED],
+            unchanged_rows=counts[ImportRow.Status.UNCHANGED],
+            invalid_rows=0,
+            message="",
+            updated_at=timezone.now(),
+        )
+        webhooks.emit("import.finished", batch)
     batch.refresh_from_db()
     return batch
 
