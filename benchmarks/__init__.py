@@ -11,6 +11,7 @@ registered with :func:`suite` in one module of this package:
 - ``benchmarks.imports``: a product import (preview + bulk apply) against django-import-export's row-by-row import
 - ``benchmarks.exports``: the streaming CSV/XLSX exporter against ``ProductResource().export()``, each in its own
   process (peak RSS)
+- ``benchmarks.dashboard``: the dashboard's figures from the daily rollup against per-day queries over the orders
 
 Suite modules are imported only by :func:`load_suites`: this package and ``benchmarks.images`` import no models,
 since the images suite's child processes import them before ``django.setup()``.
@@ -22,7 +23,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-SUITE_MODULES = ("jobs", "admin", "images", "orders", "api", "imports", "exports")
+SUITE_MODULES = ("jobs", "admin", "images", "orders", "api", "imports", "exports", "dashboard")
 
 suites: dict[str, Callable] = {}
 

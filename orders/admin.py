@@ -19,6 +19,7 @@ from backoffice.changelists import PageThenAnnotateMixin
 from backoffice.imports.admin import ImportExportAdminMixin
 from backoffice.paginators import EstimatedCountPaginator
 from orders import services
+from orders.addresses import format_address
 from orders.forms import CustomerAdminForm, LineFormSet, PlaceOrderForm, ShipDialogForm, ShipForm
 from orders.models import Customer, Notification, Order, OrderLine
 from orders.resources import CustomerResource, OrderResource
@@ -94,12 +95,16 @@ class OrderAdmin(
     fieldsets = [
         (None, {"fields": ["number", "status_badge", "customer", "source", "external_ref"]}),
         (_("Amounts"), {"fields": [("subtotal", "discount"), ("shipping", "tax"), "total", "currency"]}),
-        (_("Shipping"), {"fields": ["carrier", "tracking_number", "shipping_address", "billing_address"]}),
+        (
+            _("Shipping"),
+            {"fields": ["carrier", "tracking_number", "shipping_address_display", "billing_address_display"]},
+        ),
         (_("Timeline"), {"fields": ["timeline"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [f.name for f in Order._meta.fields if f.name != "customer"] + ["status_badge", "timeline"]
+        fields = [f.name for f in Order._meta.fields if f.name != "customer"]
+        fields += ["status_badge", "timeline", "shipping_address_display", "billing_address_display"]
         if obj is not None and obj.status != Order.Status.PENDING:
             fields.append("customer")  # a placed order keeps its customer once paid
         return fields
@@ -144,11 +149,24 @@ class OrderAdmin(
     def add_view(self, request, form_url="", extra_context=None):
         return redirect("admin:orders_order_place")
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Orders are added through the place-order page, never after saving another order's customer.
+        extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     # --- columns -------------------------------------------------------------------------------
 
     @display(description=_("Status"), ordering="status")
     def status_badge(self, obj: Order) -> str:
         return status_label(obj, STATUS_COLOURS)
+
+    @display(description=_("Shipping address"))
+    def shipping_address_display(self, obj: Order) -> str:
+        return format_address(obj.shipping_address) or EMPTY
+
+    @display(description=_("Billing address"))
+    def billing_address_display(self, obj: Order) -> str:
+        return format_address(obj.billing_address) or EMPTY
 
     @display(description=_("Lines"), ordering="line_count")
     def line_count(self, obj: Order) -> int:
@@ -223,7 +241,12 @@ class OrderAdmin(
         if not self.has_view_permission(request, order):
             raise PermissionDenied
         lines = list(order.lines.all())
-        context = {"order": order, "lines": lines, "units": sum(line.quantity for line in lines)}
+        context = {
+            "order": order,
+            "lines": lines,
+            "units": sum(line.quantity for line in lines),
+            "ship_to": format_address(order.shipping_address),
+        }
         return TemplateResponse(request, "orders/admin/packing_slip.html", context)
 
     # --- detail actions ----------------------------------------------------------------------------
