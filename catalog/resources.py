@@ -39,6 +39,12 @@ def _lower_in(queryset, field: str, keys):
 
 # --- products ---------------------------------------------------------------------------------------------
 
+_CHECKED_FIELDS = {
+    name: Product._meta.get_field(name)
+    for name in services.PRODUCT_FIELDS
+    if name not in ("stock", "margin", "category", "brand", "supplier")
+}
+
 
 class ProductResource(ServiceResource):
     sku = fields.Field(attribute="sku", column_name="sku", widget=TextWidget())
@@ -120,7 +126,9 @@ class ProductResource(ServiceResource):
 
     def existing(self, keys):
         found = _lower_in(Product.objects.select_related("category", "brand", "supplier"), "sku", keys)
-        found = found.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("pk", "name")))
+        if self.file_columns is None or "tags" in self.file_columns:
+            # Prefetching costs as much as the rest of the look-up: only when the file has tags.
+            found = found.prefetch_related(Prefetch("tags", queryset=Tag.objects.only("pk", "name")))
         return {product.sku.lower(): product for product in found}
 
     def clean_row(self, row, instance):
@@ -139,27 +147,29 @@ class ProductResource(ServiceResource):
                     errors.append((required, _("A new product needs a %(column)s.") % {"column": required}))
             if errors:
                 return errors
-        candidate = (
-            Product(**{name: getattr(instance, name) for name in services.PRODUCT_FIELDS}) if instance else Product()
-        )
-        if instance is not None:
-            candidate.pk = instance.pk
+        problems: dict[str, list] = {}
         for name, value in values.items():
-            if name in services.PRODUCT_FIELDS:
-                setattr(candidate, name, "" if value is None and name in ("description", "barcode") else value)
-        if not candidate.slug and candidate.name:
-            candidate.slug = slugify(candidate.name)[:280] or slugify(candidate.sku)[:280]
-        try:
-            # Relations were found by the lookup widgets (and the database's foreign keys guard the write):
-            # no query per row to check that they exist.
-            candidate.full_clean(
-                exclude=["stock", "margin", "category", "brand", "supplier"],
-                validate_unique=False,
-                validate_constraints=False,
-            )
-        except ValidationError as exc:
-            errors.extend(self.errors_by_column(exc))
+            if name in ("description", "barcode") and value is None:
+                value = ""
+            self._check_field(name, value, problems)
+        if instance is None and is_blank(values.get("slug")) and values.get("name"):
+            slug = slugify(values["name"])[:280] or slugify(values.get("sku") or "")[:280]
+            self._check_field("slug", slug, problems)
+        if problems:
+            errors.extend(self.errors_by_column(ValidationError(problems)))
         return errors
+
+    def _check_field(self, name: str, value, problems: dict) -> None:
+        """The model field's own rules (type, length, choices, validators) for a value the row sets, as
+        ``full_clean`` would check them, without building a model instance per row. Relations were found by
+        the lookup widgets (the database's foreign keys guard the write) and stock moves through the ledger."""
+        field = _CHECKED_FIELDS.get(name)
+        if field is None or (field.blank and value in field.empty_values):
+            return
+        try:
+            field.clean(value, None)
+        except ValidationError as exc:
+            problems[name] = exc.error_list
 
     def apply(self, instance, values, *, user, batch):
         changes = {k: v for k, v in values.items() if k != "stock" and (instance is None or k != "sku")}

@@ -34,6 +34,8 @@ class ServiceResource(resources.ModelResource):
     export_only: tuple[str, ...] = ()
     #: a few rows for the example file, as {column: value}
     example_rows: list[dict] = []
+    #: the columns of the file being imported (set by the engine; None when unknown)
+    file_columns: frozenset | None = None
 
     # --- export -----------------------------------------------------------------------------------
 
