@@ -1,15 +1,15 @@
 """The catalogue in the integration API: categories, brands, products and stock adjustments.
 
-Thin: reads are ``values()`` rows (tags joined in) plus one query each for images and variants, one for both on
-SQLite (a constant number of queries whatever the page size), turned into plain dicts; writes go through
+Thin: reads are ``values()`` rows with tags and the images (their variants inside) joined in as JSON built by
+the database, one query whatever the page size, turned into plain dicts; writes go through
 ``catalog.services`` inside ``acting_as(api_key=...)``. The serializers below validate input; the ``*Out`` ones
 only document responses.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections import defaultdict
 
 import django_filters
 import orjson
@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.utils.functional import LazyObject, empty
@@ -32,6 +33,7 @@ from backoffice.api.filters import ChoiceInFilter, IsoDateTimeFilter, choices_pa
 from backoffice.api.models import Scope
 from backoffice.api.pagination import KeysetPage
 from backoffice.api.problems import ApiError, Unprocessable, from_django_validation
+from backoffice.api.renderers import dumps
 from backoffice.api.schema import CURSOR_PARAMETERS, IF_MATCH, IF_NONE_MATCH, page_of
 from backoffice.api.serializers import MoneyField, StrictSerializer
 from backoffice.api.values import CommaJoin, as_text, datetime_text, uuid_text
@@ -144,6 +146,8 @@ PRODUCT_TEXT = {
 
 
 def product_values(queryset):
+    """``values()`` rows of the API's product columns, each with its images (and their variants) as one JSON
+    text built by the database (``images_json``, see images_json_sql): one query for a whole page."""
     tags = (
         Product.tags.through.objects.filter(product_id=OuterRef("pk"))
         .order_by()
@@ -154,6 +158,8 @@ def product_values(queryset):
     return queryset.values(
         *PRODUCT_VALUES,
         tag_slugs=Subquery(tags, output_field=TextField()),
+        # Names from the models only, no parameter: see images_json_sql.
+        images_json=RawSQL(images_json_sql(connection.vendor), (), output_field=TextField()),  # noqa: S611
         **{name: as_text(field) for name, field in PRODUCT_TEXT.items()},
     )
 
@@ -165,60 +171,86 @@ def _variant_model():
     return ImageVariant
 
 
-def _related_rows(product_ids: list) -> tuple[list, list]:
-    """Images and their variants of these products: two queries, whatever their number (tags come with the
-    rows, see product_values)."""
-    if not product_ids:
-        return [], []
-    images = list(
-        ProductImage.objects.filter(product_id__in=product_ids)
-        .order_by("product_id", "-is_primary", "position", "created_at")
-        .values(
-            "position",
-            "alt_text",
-            "is_primary",
-            "asset__width",
-            "asset__height",
-            "asset__format",
-            product_uid=as_text("product_id"),
-            asset_uid=as_text("asset_id"),
-        )
-    )
-    if not images:
-        return [], []
-    # Tuples, not dicts: a page reads ~1,400 variants. (The asset ids as a subquery measured slower than the list.)
-    variants = list(
-        _variant_model()
-        .objects.filter(asset_id__in={row["asset_uid"] for row in images})
-        .order_by("asset_id", "-width", "format", "spec")
-        .values_list(as_text("asset_id"), "spec", "format", "width", "height", "file")
-    )
-    return images, variants
+# Variant URLs in images_json are the stored name after a U+0001 marker. For the file-system storage and a plain
+# name (PLAIN_NAME) the URL is the storage's base URL plus the name, so Python puts the base in front of every
+# marker with one str.replace per product; a product with any other name, or another storage, is parsed and asked
+# name by name (VariantUrls). The marker is matched with its key ("url":"\u0001), which no escaped string value
+# can contain; PostgreSQL's json_build_object writes '"url" : "'.
+URL_KEYS = ('"url":"', '"url" : "')
+MARK = "\\u0001"
+_PLAIN_URL = r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\""
+NOT_PLAIN_URL = re.compile(r'"url" ?: ?"\\u0001(?!' + _PLAIN_URL + ")")
 
 
-def _sqlite_image_rows(product_ids: list) -> list[tuple]:
-    """SQLite: the images of these products with their variants as one JSON array each, in one query.
-
-    Rows: (product id, asset id, position, alt text, is primary, width, height, format, variants JSON), the
-    variants as ``[spec, format, width, height, file]`` ordered as _related_rows orders them. The ids are the
-    text SQLite stores (32 hex digits, as product_values reads them), so no UUID is built or converted."""
+@functools.cache
+def images_json_sql(vendor: str) -> str:
+    """A correlated subquery on the outer ``catalog_product`` row: its images as a JSON array, primary first,
+    then by position, each with its variants (largest first, as the covering variant index orders them) and
+    marked variant URLs. Table and column names come from the models; nothing from a request goes in."""
     variant = _variant_model()._meta
     image = ProductImage._meta
     asset = image.get_field("asset").related_model._meta
-    placeholders = ",".join(["%s"] * len(product_ids))
-    # Table names from the models; the ids as parameters.
-    sql = f"""
-        SELECT i.product_id, i.asset_id, i.position, i.alt_text, i.is_primary, a.width, a.height, a.format,
-            (SELECT json_group_array(json_array(v.spec, v.format, v.width, v.height, v.file))
-             FROM (SELECT spec, format, width, height, file FROM "{variant.db_table}"
-                   WHERE asset_id = i.asset_id ORDER BY width DESC, format, spec) AS v)
-        FROM "{image.db_table}" AS i INNER JOIN "{asset.db_table}" AS a ON a.id = i.asset_id
-        WHERE i.product_id IN ({placeholders})
-        ORDER BY i.product_id, i.is_primary DESC, i.position, i.created_at
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, product_ids)
-        return cursor.fetchall()
+    quote = connection.ops.quote_name
+    c = {
+        name: quote(field.column)
+        for name, field in (
+            ("v_asset", variant.get_field("asset")),
+            ("spec", variant.get_field("spec")),
+            ("v_format", variant.get_field("format")),
+            ("v_width", variant.get_field("width")),
+            ("v_height", variant.get_field("height")),
+            ("file", variant.get_field("file")),
+            ("i_asset", image.get_field("asset")),
+            ("i_product", image.get_field("product")),
+            ("position", image.get_field("position")),
+            ("alt_text", image.get_field("alt_text")),
+            ("is_primary", image.get_field("is_primary")),
+            ("i_created", image.get_field("created_at")),
+            ("a_id", asset.pk),
+            ("a_width", asset.get_field("width")),
+            ("a_height", asset.get_field("height")),
+            ("a_format", asset.get_field("format")),
+        )
+    }
+    variants, images, assets = quote(variant.db_table), quote(image.db_table), quote(asset.db_table)
+    product_id = f"{quote(Product._meta.db_table)}.{quote(Product._meta.pk.column)}"
+    if vendor == "postgresql":
+        return f"""(SELECT COALESCE(json_agg(json_build_object(
+            'id', i.{c["i_asset"]}, 'position', i.{c["position"]}, 'alt_text', i.{c["alt_text"]},
+            'is_primary', i.{c["is_primary"]}, 'width', a.{c["a_width"]}, 'height', a.{c["a_height"]},
+            'format', a.{c["a_format"]},
+            'variants', (SELECT COALESCE(json_agg(json_build_object(
+                    'spec', v.{c["spec"]}, 'format', v.{c["v_format"]}, 'width', v.{c["v_width"]},
+                    'height', v.{c["v_height"]}, 'url', chr(1) || v.{c["file"]})
+                ORDER BY v.{c["v_width"]} DESC, v.{c["v_format"]}, v.{c["spec"]}), '[]'::json)
+                FROM {variants} AS v WHERE v.{c["v_asset"]} = i.{c["i_asset"]}))
+            ORDER BY i.{c["is_primary"]} DESC, i.{c["position"]}, i.{c["i_created"]}), '[]'::json)::text
+        FROM {images} AS i INNER JOIN {assets} AS a ON a.{c["a_id"]} = i.{c["i_asset"]}
+        WHERE i.{c["i_product"]} = {product_id})"""  # noqa: S608 - names from the models
+    # SQLite: the JSON text concatenated (json_object inside json_group_array would parse every image and
+    # variant again; group_concat keeps the order of the subquery's rows). Ids are stored as 32 hex digits.
+    asset_id = f"i.{c['i_asset']}"
+    dashed = " || '-' || ".join(f"substr({asset_id}, {start}, {length})" for start, length in DASHES)
+    return f"""('[' || coalesce((SELECT group_concat(
+            '{{"id":"' || {dashed} || '","position":' || i.{c["position"]}
+            || ',"alt_text":' || json_quote(i.{c["alt_text"]})
+            || ',"is_primary":' || CASE WHEN i.{c["is_primary"]} THEN 'true' ELSE 'false' END
+            || ',"width":' || i.{c["a_width"]} || ',"height":' || i.{c["a_height"]}
+            || ',"format":' || json_quote(i.{c["a_format"]}) || ',"variants":[' || coalesce((SELECT group_concat(
+                    json_object('spec', spec, 'format', format, 'width', width, 'height', height,
+                        'url', char(1) || file), ',')
+                FROM (SELECT v.{c["spec"]} AS spec, v.{c["v_format"]} AS format, v.{c["v_width"]} AS width,
+                        v.{c["v_height"]} AS height, v.{c["file"]} AS file
+                    FROM {variants} AS v WHERE v.{c["v_asset"]} = i.{c["i_asset"]}
+                    ORDER BY v.{c["v_width"]} DESC, v.{c["v_format"]}, v.{c["spec"]})), '') || ']}}', ',')
+        FROM (SELECT i.{c["i_asset"]}, i.{c["position"]}, i.{c["alt_text"]}, i.{c["is_primary"]},
+                a.{c["a_width"]}, a.{c["a_height"]}, a.{c["a_format"]}
+            FROM {images} AS i INNER JOIN {assets} AS a ON a.{c["a_id"]} = i.{c["i_asset"]}
+            WHERE i.{c["i_product"]} = {product_id}
+            ORDER BY i.{c["is_primary"]} DESC, i.{c["position"]}, i.{c["i_created"]}) AS i), '') || ']')"""  # noqa: S608
+
+
+DASHES = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 
 # A stored name FileSystemStorage.url() returns unchanged after its base URL: segments of URL-safe characters,
@@ -229,7 +261,7 @@ PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-
 class VariantUrls:
     """Variant file names to URLs through the variant field's storage, absolute for a local storage.
 
-    A page reads ~1,400 variants; FileSystemStorage.url() (quote + urljoin) costs ~5 us each, so for it a plain
+    A page carries ~1,400 variants; FileSystemStorage.url() (quote + urljoin) costs ~5 us each, so for it a plain
     name is appended to the base URL directly (the same result; tests/api/test_products.py checks it). Other
     storages (S3, which signs each URL) are always asked."""
 
@@ -245,6 +277,7 @@ class VariantUrls:
         if type(storage) is FileSystemStorage:
             base_url = storage.base_url
             self.prefix = self.base + base_url if base_url.startswith("/") else base_url
+            self.replacements = [(key + MARK, key + _json_string_body(self.prefix)) for key in URL_KEYS]
 
     def __call__(self, name: str) -> str:
         if self.prefix is not None and PLAIN_NAME.fullmatch(name):
@@ -252,57 +285,37 @@ class VariantUrls:
         url = self.storage.url(name)
         return self.base + url if url.startswith("/") else url
 
+    def images(self, images_json: str | None) -> orjson.Fragment:
+        """The images array of one product (images_json) with its variant URLs, as JSON ready to embed."""
+        if not images_json or images_json == "[]":
+            return EMPTY_LIST
+        if self.prefix is not None and not NOT_PLAIN_URL.search(images_json):
+            text = images_json
+            for marked, resolved in self.replacements:
+                text = text.replace(marked, resolved)
+            return orjson.Fragment(text)
+        images = orjson.loads(images_json)
+        for image in images:
+            for variant in image["variants"]:
+                variant["url"] = self(variant["url"][1:])
+        return orjson.Fragment(orjson.dumps(images))
 
-def _images_of(rows: list, request) -> tuple[dict, list]:
-    """The images of ``rows`` by product id (as read), and the rows they are made of (for the ETag). On SQLite
-    one query reads them with their variants (see _sqlite_image_rows); elsewhere two (_related_rows)."""
-    url = VariantUrls(request)
-    images_of = defaultdict(list)
-    if connection.vendor == "sqlite":
-        product_ids = [row["uid"] for row in rows]
-        images = _sqlite_image_rows(product_ids) if product_ids else []
-        loads = orjson.loads
-        for product_uid, asset_uid, position, alt_text, is_primary, width, height, fmt, variants in images:
-            images_of[product_uid].append(
-                {
-                    "id": uuid_text(asset_uid),
-                    "position": position,
-                    "alt_text": alt_text,
-                    "is_primary": bool(is_primary),
-                    "width": width,
-                    "height": height,
-                    "format": fmt,
-                    "variants": [
-                        {"spec": spec, "format": v_fmt, "width": v_width, "height": v_height, "url": url(name)}
-                        for spec, v_fmt, v_width, v_height, name in loads(variants)
-                    ],
-                }
-            )
-        return images_of, [images]
-    images, variants = _related_rows([row["uid"] for row in rows])
-    variants_of = defaultdict(list)
-    for asset_uid, spec, fmt, width, height, name in variants:
-        variants_of[asset_uid].append({"spec": spec, "format": fmt, "width": width, "height": height, "url": url(name)})
-    for image in images:
-        images_of[image["product_uid"]].append(
-            {
-                "id": uuid_text(image["asset_uid"]),
-                "position": image["position"],
-                "alt_text": image["alt_text"],
-                "is_primary": image["is_primary"],
-                "width": image["asset__width"],
-                "height": image["asset__height"],
-                "format": image["asset__format"],
-                "variants": variants_of.get(image["asset_uid"], []),
-            }
-        )
-    return images_of, [images, variants]
+
+EMPTY_LIST = orjson.Fragment(b"[]")
+
+
+def _json_string_body(text: str) -> str:
+    """``text`` as it appears between the quotes of a JSON string."""
+    return orjson.dumps(text).decode()[1:-1]
 
 
 def product_data(rows: list, request) -> tuple[list[dict], str]:
-    """Plain dicts for ``rows`` of PRODUCT_VALUES, and an ETag over what they are made of."""
-    images_of, related = _images_of(rows, request)
-    etag = etag_of([rows, *related])
+    """Plain dicts for ``rows`` of product_values, and an ETag over what they are made of.
+
+    ``images`` is an ``orjson.Fragment`` (JSON text embedded as it is by the renderer); product_representation
+    gives a product with its images as lists and dicts."""
+    etag = etag_of(rows)
+    url = VariantUrls(request)
     data = [
         {
             "id": uuid_text(row["uid"]),
@@ -326,7 +339,7 @@ def product_data(rows: list, request) -> tuple[list[dict], str]:
             "brand": {"id": uuid_text(row["brand_uid"]), "name": row["brand__name"]} if row["brand_uid"] else None,
             "supplier_id": uuid_text(row["supplier_uid"]),
             "tags": sorted(row["tag_slugs"].split(",")) if row["tag_slugs"] else [],
-            "images": images_of.get(row["uid"], []),
+            "images": url.images(row["images_json"]),
             "created_at": datetime_text(row["created_at_t"]),
             "updated_at": datetime_text(row["updated_at_t"]),
             "deleted_at": datetime_text(row["deleted_at_t"]),
@@ -334,6 +347,18 @@ def product_data(rows: list, request) -> tuple[list[dict], str]:
         for row in rows
     ]
     return data, etag
+
+
+def product_representation(product, request) -> dict | None:
+    """One product (an instance or its id, soft-deleted ones included) exactly as the API shows it, as plain
+    JSON types (what a webhook payload or a test compares); None when there is no such product. ``request``
+    gives the site for absolute image URLs (anything with ``build_absolute_uri``)."""
+    pk = getattr(product, "pk", product)
+    rows = list(product_values(Product.all_objects.filter(pk=pk))[:1])
+    if not rows:
+        return None
+    data, _etag = product_data(rows, request)
+    return orjson.loads(dumps(data[0]))
 
 
 class VariantOut(serializers.Serializer):

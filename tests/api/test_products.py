@@ -289,3 +289,71 @@ def test_variant_urls_match_the_storage(rf, name):
     urls = VariantUrls(rf.get("/"))
     assert urls.prefix == "http://testserver/media/"  # the fast path is on for the file system storage
     assert urls(name) == "http://testserver" + default_storage.url(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "variants/84/3b0d-46ba/cefac9546b-large.avif",
+        "a b/ü.webp",
+        "variants/../secret.jpg",
+        ".hidden/x.jpg",
+        'x"y\\z.jpg',
+        "variants//x.jpg",
+    ],
+)
+def test_images_built_by_the_database_match_the_storage(api, name):
+    """images_json marks every variant URL; plain names get the base URL in front, the others the storage's url()."""
+    from django.core.files.storage import default_storage
+
+    asset = image_asset()
+    product = ProductFactory()
+    services.attach_images(product, [asset])
+    ImageVariant.objects.filter(asset=asset).update(file=name)
+    Product.objects.filter(pk=product.pk).update(updated_at=timezone.now())
+    from catalog.models import ProductImage
+
+    ProductImage.objects.filter(product=product).update(alt_text='A "quoted" \\ alt\n\u0001text')
+    image = api.get(f"{URL}{product.pk}/").json()["images"][0]
+    assert image["alt_text"] == 'A "quoted" \\ alt\n\u0001text'
+    assert {variant["url"] for variant in image["variants"]} == {"http://testserver" + default_storage.url(name)}
+    listed = api.get(URL, {"sku__in": product.sku}).json()["results"][0]["images"]
+    assert listed == [image]
+
+
+def test_images_through_a_storage_that_is_not_the_file_system(api, monkeypatch):
+    """Another storage (S3 signing each URL) is asked for every variant."""
+    from catalog import api as catalog_api
+
+    asset = image_asset()
+    product = ProductFactory()
+    services.attach_images(product, [asset])
+    storage = ImageVariant._meta.get_field("file").storage
+
+    class Signing:
+        def url(self, name):
+            return f"https://cdn.example.com/{name}?signature=abc"
+
+    monkeypatch.setattr(ImageVariant._meta.get_field("file"), "storage", Signing())
+    try:
+        variants = api.get(f"{URL}{product.pk}/").json()["images"][0]["variants"]
+    finally:
+        ImageVariant._meta.get_field("file").storage = storage
+    names = set(ImageVariant.objects.filter(asset=asset).values_list("file", flat=True))
+    assert {v["url"] for v in variants} == {f"https://cdn.example.com/{n}?signature=abc" for n in names}
+    assert catalog_api.NOT_PLAIN_URL.search('"url":"\\u0001a b.jpg"')
+    assert not catalog_api.NOT_PLAIN_URL.search('"url":"\\u0001variants/a-b.jpg"')
+
+
+def test_product_representation_is_what_the_api_shows(api):
+    from catalog.api import product_representation
+
+    asset = image_asset()
+    product = ProductFactory()
+    services.attach_images(product, [asset])
+    request = type("Site", (), {"build_absolute_uri": lambda self, location="/": "http://testserver" + location})()
+    assert product_representation(product, request) == api.get(f"{URL}{product.pk}/").json()
+    assert product_representation(product.pk, request)["images"][0]["variants"]
+    services.soft_delete_product(product)
+    assert product_representation(product.pk, request)["deleted_at"] is not None
+    assert product_representation("00000000-0000-0000-0000-000000000000", request) is None
