@@ -589,6 +589,9 @@ API_REQUEST_LOG_FLUSH_SECONDS = env.float("API_REQUEST_LOG_FLUSH_SECONDS", defau
 API_REQUEST_LOG_BUFFER_MAX = env.int("API_REQUEST_LOG_BUFFER_MAX", default=20_000)
 # A writer thread per serving process; off, the request that finds a batch due writes it after its response.
 API_REQUEST_LOG_BACKGROUND = env.bool("API_REQUEST_LOG_BACKGROUND", default=True)
+# A found integration key is kept this long in each process (a query saved per request); a revoked or changed
+# key is forgotten at once in the process that changes it and within this time in the others. 0: no cache.
+API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE["api-prune-request-log"] = {"task": "api.prune_request_log", "schedule": 60 * 60}
 
 # --- Live (Channels) --------------------------------------------------------------------------
@@ -619,11 +622,12 @@ NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["live-push-badges"] = {"task": "live.push_badges", "schedule": LIVE_BADGES_INTERVAL}
 CELERY_BEAT_SCHEDULE["live-prune-notifications"] = {"task": "live.prune_notifications", "schedule": 60 * 60}
 UNFOLD["SCRIPTS"].append("backoffice.live.views.script_url")
-# The page's socket: same host, ws:// or wss://. CSP 'self' does not cover ws: in every browser.
+# The page's socket: same host, ws:// or wss://. CSP 'self' does not cover ws: in every browser. CSP
+# host sources cannot name IPv6 literals ([::1]) or patterns: those rely on 'self'.
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] += [
     f"{scheme}://{host}:*"
     for host in ALLOWED_HOSTS
-    if host != "*" and not host.startswith(".")
+    if host != "*" and not host.startswith((".", "["))
     for scheme in ("ws", "wss")
 ]
 

@@ -6,6 +6,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.test import Client
 
+from tests.e2e.conftest import browser, page  # noqa: F401 - the browser tests of this folder use them
 from tests.factories import UserFactory
 from tests.live.channels_testing import WebsocketCommunicator
 
