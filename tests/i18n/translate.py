@@ -10,6 +10,8 @@ or a list of plural forms. apply refuses a translation whose placeholders or HTM
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -82,6 +84,9 @@ def apply(language: str, source: Path) -> int:
         entry.previous = []
         applied += 1
     path.write_text(pofile.dump(header, entries), encoding="utf-8")
+    if shutil.which("msgcat"):
+        # Wrap lines as msgmerge does, so the next makemessages leaves the file as it is.
+        subprocess.run(["msgcat", "-o", str(path), str(path)], check=True)
     for problem in problems:
         print(problem, file=sys.stderr)
     return applied
