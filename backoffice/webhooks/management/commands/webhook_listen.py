@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from backoffice.webhooks.signing import InvalidSecret, VerificationError, secret_key, verify
 
 MAX_BODY = 5 * 1024 * 1024
+# What a line shows of an event's data (the whole of it when none of these is there).
+SUMMARY_FIELDS = ("id", "sku", "number", "status", "stock", "total", "change", "updated_at", "message")
 
 
 def make_handler(secrets: list[str], write, *, tolerance: int):
@@ -48,7 +50,9 @@ def make_handler(secrets: list[str], write, *, tolerance: int):
                 return
             try:
                 event = json.loads(body)
-                summary = json.dumps(event.get("data", {}), sort_keys=True)[:400]
+                data = event.get("data") or {}
+                shown = {key: data[key] for key in SUMMARY_FIELDS if key in data}
+                summary = json.dumps(shown or data)[:400]
                 write(f"{event.get('timestamp')} {event.get('type')} {msg_id} {summary}")
             except (ValueError, AttributeError):
                 write(f"verified {msg_id}, but the body is not a JSON object")
