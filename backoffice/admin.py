@@ -285,4 +285,6 @@ class JobAdmin(BaseModelAdmin):
 
 
 # Imports: the batch admin (mapping, preview, confirm, failed rows, undo) and the import/export permissions.
+# Login protection: failed-login records with Unlock, and the login log (django-axes' models).
+from backoffice import login_admin as _login_admin  # noqa: E402, F401
 from backoffice.imports import admin as _imports_admin  # noqa: E402, F401

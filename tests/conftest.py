@@ -76,3 +76,12 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def reset_lockouts(db):
+    """No login lockout (django-axes) left from an earlier run: tests that log in or walk the login
+    page with bad input start with every username and address unlocked."""
+    from axes.utils import reset
+
+    reset()

@@ -24,7 +24,8 @@ from orders.services import place_order
 from tests.factories import CategoryFactory, CustomerFactory, ProductFactory, TagFactory
 from tests.hardening.cases import action_cases, changelist_cases, object_cases, site_cases
 
-pytestmark = pytest.mark.django_db
+# reset_lockouts: no login lockout left from an earlier run (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reset_lockouts")]
 
 SLOW = 2.0
 REGISTRY = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)

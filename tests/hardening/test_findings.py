@@ -16,7 +16,8 @@ from orders.services import place_order
 from tests.factories import BrandFactory, CategoryFactory, CustomerFactory, ProductFactory, TagFactory
 from tests.test_admin_robustness import table_counts
 
-pytestmark = pytest.mark.django_db
+# reset_lockouts: no login lockout left from an earlier run (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reset_lockouts")]
 
 UNKNOWN = str(uuid.uuid4())
 
@@ -487,6 +488,19 @@ def test_unfold_views_would_send_sameorigin_without_the_middleware(admin_client,
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "backoffice.middleware.SecurityHeadersMiddleware"]
     assert admin_client.get("/admin/catalog/product/").headers["X-Frame-Options"] == "SAMEORIGIN"
     assert admin_client.get("/admin/").headers["X-Frame-Options"] == "DENY"
+
+
+def test_admin_popups_may_be_framed_by_this_site_only(admin_client):
+    # Unfold shows the raw-id lookup and "add another" popups in an iframe of the same page: with DENY and
+    # frame-ancestors 'none' the lookup dialog stayed empty (found by the browser tour).
+    popup = admin_client.get("/admin/catalog/supplier/?_to_field=id&_popup=1")
+    assert popup.status_code == 200 and popup.headers["X-Frame-Options"] == "SAMEORIGIN"
+    policy = popup.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy and "'none'" not in policy.split("frame-ancestors")[1].split(";")[0]
+    assert "script-src 'self' 'unsafe-eval'" in policy  # the rest of the policy is unchanged
+    page = admin_client.get("/admin/catalog/supplier/?_to_field=id")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
 # --- a job is not touched by hostile requests ------------------------------------------------------------

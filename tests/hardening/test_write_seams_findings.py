@@ -10,7 +10,8 @@ from tests.factories import CategoryFactory, ProductFactory
 from tests.media_pipeline.corpus import jpeg
 from tests.test_admin_robustness import table_counts
 
-pytestmark = pytest.mark.django_db
+# reset_lockouts: no login lockout left from an earlier run (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reset_lockouts")]
 
 
 @pytest.fixture

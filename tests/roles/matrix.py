@@ -64,6 +64,7 @@ class Rules:
     never: tuple[str, ...] = ()
     standard: dict = field(default_factory=dict)  # a standard view that requires something else
     make: object = None  # world -> a row of the model, when the walk's world() does not make one
+    post_only: tuple[str, ...] = ()  # custom URLs that only answer a POST (a GET is 405): probed with a POST
 
 
 ADMINS: dict[str, Rules] = {
@@ -93,6 +94,37 @@ ADMINS: dict[str, Rules] = {
         never=("add", "change", "delete"),  # written by the API's request log only
         make=lambda world: apps.get_model("api", "ApiRequest").objects.create(
             key=world["api.IntegrationKey"], method="GET", path="/api/v1/products/", status=200, latency_ms=3.0
+        ),
+    ),
+    "axes.AccessAttempt": Rules(
+        urls={"unlock_detail": "delete"},
+        actions={"unlock_selected": "delete", "delete_selected": "delete"},
+        never=("add", "change"),  # written by django-axes on failed logins
+        make=lambda world: apps.get_model("axes", "AccessAttempt").objects.create(
+            username="walk", ip_address="198.51.100.1", user_agent="walk", failures_since_start=1
+        ),
+    ),
+    "axes.AccessLog": Rules(
+        never=("add", "change", "delete"),  # the login log is an audit trail
+        make=lambda world: apps.get_model("axes", "AccessLog").objects.create(
+            username="walk", ip_address="198.51.100.1", user_agent="walk"
+        ),
+    ),
+    "webhooks.WebhookEndpoint": Rules(
+        urls={"redeliver": "change", "test": "change", "rotate": "change"},
+        actions={"delete_selected": "delete"},
+        post_only=("redeliver", "test", "rotate"),
+        make=lambda world: _endpoint(world),
+    ),
+    "webhooks.Delivery": Rules(
+        actions={"redeliver": "webhooks.change_webhookendpoint"},
+        never=("add", "change", "delete"),  # written by the outbox
+        make=lambda world: _webhooks().send_test_event(_endpoint(world)),
+    ),
+    "webhooks.DeliveryAttempt": Rules(
+        never=("add", "change", "delete"),
+        make=lambda world: apps.get_model("webhooks", "DeliveryAttempt").objects.create(
+            delivery=world.get("webhooks.Delivery") or _webhooks().send_test_event(_endpoint(world)), number=1
         ),
     ),
     "media_pipeline.ImageAsset": Rules(
@@ -148,6 +180,22 @@ ADMINS: dict[str, Rules] = {
         urls=IMPORT_EXPORT, actions={"export_admin_action": "export", "delete_selected": "delete"}
     ),
 }
+
+
+def _webhooks():
+    from backoffice.webhooks import services
+
+    return services
+
+
+def _endpoint(world):
+    """The walk's endpoint (world() allows a private address: nothing is sent, the test never commits)."""
+    model = apps.get_model("webhooks", "WebhookEndpoint")
+    endpoint = world.get("webhooks.WebhookEndpoint") or model.objects.first()
+    if endpoint is None:
+        endpoint, _secret = _webhooks().create_endpoint(url="https://127.0.0.1:9/hooks", events=["product.updated"])
+    return endpoint
+
 
 # Custom URL parameters other than the object id, by URL name suffix.
 ARGS = {
