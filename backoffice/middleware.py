@@ -1,6 +1,8 @@
 import time
 
+from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import logout
 
 _STARTED = "_session_started_at"
@@ -57,14 +59,21 @@ class SecurityHeadersMiddleware:
 
     Django's XFrameOptionsMiddleware leaves a header a view has set alone, and Unfold's changelist
     and change form views set ``SAMEORIGIN`` (``xframe_options_sameorigin``); the back office is
-    never framed (the CSP says ``frame-ancestors 'none'`` too), so DENY wins here, outermost."""
+    never framed (the CSP says ``frame-ancestors 'none'`` too), so DENY wins here, outermost.
+
+    The one exception is an admin popup (``?_popup=1``: the raw-id lookup, "add another"): Unfold
+    opens it in an iframe of the same page, so its answer may be framed by this site and no other."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        response["X-Frame-Options"] = "DENY"
+        if request.GET.get(IS_POPUP_VAR) == "1" and response.get("Content-Security-Policy"):
+            response["X-Frame-Options"] = "SAMEORIGIN"
+            response["Content-Security-Policy"] = build_policy(replace={"frame-ancestors": ["'self'"]})
+        else:
+            response["X-Frame-Options"] = "DENY"
         if settings.PERMISSIONS_POLICY:
             response["Permissions-Policy"] = settings.PERMISSIONS_POLICY
         return response
