@@ -18,6 +18,7 @@ import pickle
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import islice
 
 from django.apps import apps
 from django.conf import settings
@@ -28,7 +29,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from backoffice import jobs
+from backoffice import exports_postgres, jobs
 from backoffice.imports.text import (
     DateTimeWidget,
     DecimalWidget,
@@ -134,6 +135,10 @@ def iter_rows(resource, queryset, selected_fields=None, *, native: bool = False,
     """Rendered, escaped rows of ``queryset`` in its order (headers first), streamed in chunks."""
     columns = columns_of(resource, queryset, selected_fields)
     yield [column.header for column in columns]
+    copy = None if native else exports_postgres.sql_of(columns, queryset)
+    if copy is not None:
+        yield from exports_postgres.iter_rows(*copy, width=len(columns))
+        return
     paths = ["pk", *[column.path for column in columns if column.path]]
     m2m_columns = [column for column in columns if column.m2m]
     renderers = [_renderer(column, native) for column in columns]
@@ -185,15 +190,20 @@ def check_size(fmt: str, count: int) -> None:
 def write(fmt: str, rows, target, *, progress=None, every: int = 10_000) -> int:
     """Write ``rows`` (headers first) to ``target`` (a binary file object); returns the data rows written."""
     written = 0
+    rows = iter(rows)
     if fmt == "csv":
         text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=False)
         text.write("\ufeff")  # so Excel reads UTF-8
         writer = csv.writer(text)
-        for index, row in enumerate(rows):
-            writer.writerow(row)
-            if index and index % every == 0 and progress:
-                progress(index)
-            written = index
+        writer.writerow(next(rows))
+        while True:
+            block = list(islice(rows, every))
+            if not block:
+                break
+            writer.writerows(block)
+            written += len(block)
+            if progress:
+                progress(written)
         text.flush()
         text.detach()
         return written
