@@ -87,6 +87,8 @@ def _groups() -> list[dict]:
             "items": [
                 _model_item(_("Users"), "person", "auth", "user"),
                 _model_item(_("Roles"), "groups", "auth", "group"),
+                _model_item(_("Login attempts"), "lock_person", "axes", "accessattempt"),
+                _model_item(_("Login log"), "login", "axes", "accesslog"),
             ],
         },
     ]
