@@ -9,7 +9,7 @@ UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test lint format audit messages check-deploy clean
+.PHONY: help install demo test lint format audit messages check-deploy clean screenshots
 
 help:
 	@echo "make demo    - migrate, seed demo data, serve on http://127.0.0.1:8000/admin/"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint    - ruff (lint + format check) and a dependency audit"
 	@echo "make format  - apply ruff fixes and formatting"
 	@echo "make install - create .venv with uv from uv.lock"
+	@echo "make screenshots - run the browser tour and refresh docs/screenshots/"
 
 .tools/bin/uv:
 	@echo "uv not found: installing it from PyPI into .tools/"
@@ -49,6 +50,10 @@ audit: install
 format: install
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+# The browser tour (tests/e2e/test_tour.py) writes one 1280x800 PNG per step to docs/screenshots/.
+screenshots: install
+	SCREENSHOTS=1 $(PY) -m pytest tests/e2e/test_tour.py -q
 
 messages: install
 	$(PY) manage.py makemessages --all --ignore=.venv --ignore=.tools --ignore=var

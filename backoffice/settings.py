@@ -278,6 +278,9 @@ EXPORT_JOB_THRESHOLD = env.int("EXPORT_JOB_THRESHOLD", default=5_000)
 # Export files (they hold customer and pricing data) are deleted this long after their Job finished,
 # sooner than other Job result files (JOB_RESULT_RETENTION_DAYS).
 EXPORT_FILE_RETENTION_HOURS = env.int("EXPORT_FILE_RETENTION_HOURS", default=24)
+# Uploaded import files are deleted once imported, and (by the beat task below) this long after their
+# batch last changed when never imported; the preview and the failed-rows file need them until then.
+IMPORT_FILE_RETENTION_HOURS = env.int("IMPORT_FILE_RETENTION_HOURS", default=72)
 
 # --- Auth, sessions, security ---------------------------------------------------------------
 
@@ -390,6 +393,7 @@ API_IDEMPOTENCY_TTL_SECONDS = env.int("API_IDEMPOTENCY_TTL_SECONDS", default=24 
 # An Idempotency-Key still "in progress" after this long belongs to a request that died; it may be reused.
 API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=5 * 60)
 CELERY_BEAT_SCHEDULE["api-prune-idempotency-records"] = {"task": "api.prune_idempotency_records", "schedule": 60 * 60}
+CELERY_BEAT_SCHEDULE["imports-prune-uploads"] = {"task": "imports.prune_uploads", "schedule": 60 * 60}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backoffice integration API",
@@ -700,3 +704,16 @@ AXES_SENSITIVE_PARAMETERS = ["password", "username", "ip_address"]
 # address is REMOTE_ADDR and the header is ignored (a client cannot choose its address by sending one).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=API_TRUSTED_PROXY_COUNT)
 TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="X-Forwarded-For")
+
+
+# --- Queues -----------------------------------------------------------------------------------
+# Image rendering (the variants of every upload, "Regenerate variants" and "Regenerate product images" jobs)
+# can run on a queue of its own, so a batch of photos neither waits behind nor delays bulk edits, imports and
+# emails. Set CELERY_MEDIA_QUEUE=media and run a worker with `-Q media` as well as one for the default queue:
+# a queue nobody consumes is work that never runs. Empty (the default): everything on CELERY_TASK_DEFAULT_QUEUE.
+CELERY_MEDIA_QUEUE = env.str("CELERY_MEDIA_QUEUE", default="")
+CELERY_TASK_ROUTES = {
+    name: {"queue": CELERY_MEDIA_QUEUE}
+    for name in ("media_pipeline.*", "jobs.media_pipeline.*", "jobs.catalog.regenerate_images")
+    if CELERY_MEDIA_QUEUE
+}

@@ -138,11 +138,22 @@ def step_find_products(tour: Tour) -> None:
     expect(rows).to_have_count(2)
     expect(page.locator("#result_list")).to_contain_text("HOSE-50")
 
+    # Filters: Acme products from 20.00 up (the sheet's fields are submitted together).
+    tour.go("/admin/catalog/product/")
+    page.locator(".filter-open-button").click()
+    page.locator("select[name=brand__id__exact]").select_option(label="Acme")
+    page.locator("input[name=price_from]").fill("20")
+    shoot(page, "02-product-filters")
+    page.get_by_role("button", name="Apply Filters").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator("#result_list")).to_contain_text("SPADE-1")
+    expect(page.locator("#result_list")).to_contain_text("PAN-28")
+
     tour.go("/admin/catalog/product/")
     page.get_by_role("link", name="Price", exact=True).click()
     page.wait_for_url("**o=*")
     expect(rows.first).to_contain_text("MUG-1")  # cheapest first
-    shoot(page, "02-products")
+    shoot(page, "03-products-sorted")
 
 
 def step_relations(tour: Tour, catalogue: dict) -> None:
@@ -157,7 +168,7 @@ def step_relations(tour: Tour, catalogue: dict) -> None:
     lookup.locator("#searchbar").fill("green")
     lookup.locator("#searchbar").press("Enter")
     expect(lookup.locator("#result_list tbody tr")).to_have_count(1)
-    shoot(page, "03-supplier-lookup")
+    shoot(page, "04-supplier-lookup")
     lookup.locator("#result_list a", has_text="SUP-GREEN").click()
     expect(page.locator("iframe.related-modal-frame")).to_be_hidden()
     expect(page.locator("#id_supplier")).to_have_value(str(catalogue["supplier"].pk))
@@ -165,7 +176,7 @@ def step_relations(tour: Tour, catalogue: dict) -> None:
     page.locator("#id_brand + .select2 .select2-selection").click()
     page.locator(".select2-container--open .select2-search__field").fill("Garde")
     page.locator(".select2-results__option", has_text="Gardena").click()
-    shoot(page, "04-product-relations")
+    shoot(page, "05-product-relations")
     page.locator("button[name=_save]").click()
     expect(page.get_by_text("was changed successfully")).to_be_visible()
     rake.refresh_from_db()
@@ -185,7 +196,7 @@ def step_change_prices(tour: Tour, monkeypatch) -> Job:
     page.locator("input[name=value]").fill("10")
     page.locator("button[name=preview]").click()
     expect(page.locator("#bulk-preview")).to_contain_text("2 will change")
-    shoot(page, "05-change-prices-preview")
+    shoot(page, "06-change-prices-preview")
     page.locator("button[name=apply]").click()
     expect(page.get_by_text("2 items queued as a job")).to_be_visible()
     monkeypatch.setattr(jobs, "dispatch_chunks", dispatch)
@@ -201,12 +212,12 @@ def step_change_prices(tour: Tour, monkeypatch) -> Job:
     # The page notices (socket or polling), then reloads to show the result.
     expect(page.locator("h1").first).to_contain_text("Succeeded", timeout=15_000)
     expect(page.locator("#content")).to_contain_text("100%")
-    shoot(page, "06-job-done")
+    shoot(page, "07-job-done")
     # Whoever started the job is told it finished: the bell counts up, its panel says what happened.
     expect(unread).to_have_text("1")
     page.locator("[data-live-bell]").click()
     expect(page.locator("[data-live-list]")).to_contain_text("Change prices finished")
-    shoot(page, "07-notifications")
+    shoot(page, "08-notifications")
     page.locator("[data-live-bell]").click()
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.done == 2
@@ -230,7 +241,7 @@ def step_photo(tour: Tour, catalogue: dict, tmp_path: Path) -> None:
     expect(figures).to_have_count(1 + image.asset.variants.count())
     figures.last.scroll_into_view_if_needed()
     page.wait_for_function("[...document.querySelectorAll('figure img')].every(i => i.complete && i.naturalWidth > 0)")
-    shoot(page, "08-photo-variants")
+    shoot(page, "09-photo-variants")
 
 
 def step_export_xlsx(tour: Tour) -> None:
@@ -240,7 +251,7 @@ def step_export_xlsx(tour: Tour) -> None:
     tour.go("/admin/catalog/product/?q=hose")
     page.get_by_role("link", name="Export").click()
     page.locator("select[name=format]").select_option(label="xlsx")
-    shoot(page, "09-export")
+    shoot(page, "10-export")
     with page.expect_download() as download:
         page.get_by_role("button", name="Submit").click()
     assert download.value.suggested_filename.endswith(".xlsx")
@@ -265,7 +276,7 @@ def step_import_and_undo(tour: Tour) -> None:
     upload("prices.csv", "sku,name,price,category\nSPADE-1,Spade,26.00,garden\nTROWEL-1,Trowel,cheap,garden\n")
     expect(page.locator("#import-status")).to_have_attribute("data-status", "invalid")
     expect(page.locator("#import-rows tr[data-row='3']")).to_contain_text("price")
-    shoot(page, "10-import-invalid-row")
+    shoot(page, "11-import-invalid-row")
     assert Product.objects.get(sku="SPADE-1").price == Decimal("24.00")
 
     upload("prices-fixed.csv", "sku,name,price,category\nSPADE-1,Spade,26.00,garden\nTROWEL-1,Trowel,7.50,garden\n")
@@ -273,7 +284,7 @@ def step_import_and_undo(tour: Tour) -> None:
     page.locator("button[name=confirm]").click()
     expect(page.locator("#import-status")).to_have_attribute("data-status", "applied")
     assert Product.objects.get(sku="TROWEL-1").price == Decimal("7.50")
-    shoot(page, "11-import-applied")
+    shoot(page, "12-import-applied")
 
     page.locator("button[name=undo]").click()
     expect(page.locator("#import-status")).to_have_attribute("data-status", "undone")
@@ -288,7 +299,7 @@ def step_ship_order(tour: Tour, order: Order) -> None:
     dialog = page.locator("#dialog")
     dialog.locator("input[name=carrier]").fill("DHL")
     dialog.locator("input[name=tracking_number]").fill("JJD000390007")
-    shoot(page, "12-ship-order")
+    shoot(page, "13-ship-order")
     dialog.get_by_role("button", name="Ship").click()
     expect(page.get_by_text("is now Shipped")).to_be_visible()
     order.refresh_from_db()
@@ -308,7 +319,7 @@ def step_german(tour: Tour) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "de")
     tour.go("/admin/catalog/product/")
     expect(page.get_by_role("link", name="Preis", exact=True)).to_be_visible()
-    shoot(page, "13-german")
+    shoot(page, "14-german")
 
 
 def step_analyst(tour: Tour, catalogue: dict) -> None:
@@ -327,7 +338,7 @@ def step_analyst(tour: Tour, catalogue: dict) -> None:
     # The one bulk action offered is exporting the selection.
     actions = page.locator("select[name=action] option").evaluate_all("options => options.map(o => o.value)")
     assert set(actions) <= {"", "export_admin_action"}, actions
-    shoot(page, "14-analyst")
+    shoot(page, "15-analyst")
     tour.go(f"/admin/catalog/product/{catalogue['products']['HOSE-25'].pk}/change/")
     expect(page.locator("#content")).to_contain_text("HOSE-25")
     assert page.locator("button[name=_save], button[name=_continue], a[href$='/delete/']").count() == 0
