@@ -132,3 +132,11 @@ def test_figures_take_one_query_each_and_none_when_cached(django_assert_num_quer
         cold = dashboard_figures(user)
     with django_assert_num_queries(0):
         assert dashboard_figures(user) == cold
+
+
+def test_the_cached_page_is_per_language(admin_client):
+    make_orders(1)
+    assert "Jobs running or queued" in admin_client.get(reverse("admin:index")).content.decode()
+    admin_client.post("/i18n/setlang/", {"language": "de", "next": "/admin/"})
+    content = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Laufende oder wartende Aufträge" in content and "Jobs running or queued" not in content
