@@ -11,6 +11,8 @@ registered with :func:`suite` in one module of this package:
 - ``benchmarks.imports``: a product import (preview + bulk apply) against django-import-export's row-by-row import
 - ``benchmarks.exports``: the streaming CSV/XLSX exporter against ``ProductResource().export()``, each in its own
   process (peak RSS)
+- ``benchmarks.live``: one event fanned out to 1,000 WebSockets through uvicorn and the Redis layer, published by
+  ``backoffice.live.publisher`` against the stock ``async_to_sync(group_send)``
 - ``benchmarks.dashboard``: the dashboard's figures from the daily rollup against per-day queries over the orders
 
 Suite modules are imported only by :func:`load_suites`: this package and ``benchmarks.images`` import no models,
@@ -23,7 +25,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-SUITE_MODULES = ("jobs", "admin", "images", "orders", "api", "imports", "exports", "dashboard")
+SUITE_MODULES = ("jobs", "admin", "images", "orders", "api", "imports", "exports", "dashboard", "live")
 
 suites: dict[str, Callable] = {}
 

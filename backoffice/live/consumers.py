@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from backoffice.live import EVENT
 from backoffice.live.access import groups_for_session
 from backoffice.live.groups import session_tag
 
@@ -86,6 +87,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await super().receive(text_data=text_data, **kwargs)
         except ValueError:
             return  # not JSON
+
+    async def dispatch(self, message):
+        # Relaying a pushed event touches no database: skip Channels' close_old_connections() before
+        # each message, a trip through the one shared sync thread per socket that would serialise a
+        # fan-out to every socket of the process (measured: benchmark live, docs/PERFORMANCE.md).
+        if message.get("type") == EVENT:
+            await self.live_event(message)
+            return
+        await super().dispatch(message)
 
     async def live_event(self, message):
         await self.send_json(message["event"])
