@@ -76,6 +76,20 @@ class UndoRefused(ValidationError):
         super().__init__(message, code="undo_refused")
 
 
+def check_undoable(batch) -> None:
+    """ValidationError unless ``batch`` (read under lock) is an applied import of an undoable resource."""
+    from backoffice.imports.models import ImportBatch
+
+    if get_spec(batch.resource).undo is None:
+        raise ValidationError(
+            _("Imports of %(label)s cannot be undone.") % {"label": get_spec(batch.resource).label}, code="no_undo"
+        )
+    if batch.status == ImportBatch.Status.UNDONE:
+        raise ValidationError(_("This import was undone already."), code="undone")
+    if batch.status != ImportBatch.Status.APPLIED:
+        raise ValidationError(_("Only a completed import can be undone."), code="not_applied")
+
+
 def undo_import(batch, *, user) -> dict:
     """Undo an applied batch through the handler its app registered: every touched row back to its version
     before the batch (only where its latest history is still this batch's), stock reversed through the
@@ -87,10 +101,7 @@ def undo_import(batch, *, user) -> dict:
         raise ValidationError(_("Imports of %(label)s cannot be undone.") % {"label": spec.label}, code="no_undo")
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status == ImportBatch.Status.UNDONE:
-            raise ValidationError(_("This import was undone already."), code="undone")
-        if locked.status != ImportBatch.Status.APPLIED:
-            raise ValidationError(_("Only a completed import can be undone."), code="not_applied")
+        check_undoable(locked)
         result = spec.undo(locked, user=user)
         ImportBatch.objects.filter(pk=locked.pk).update(
             status=ImportBatch.Status.UNDONE,

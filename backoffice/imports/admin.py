@@ -37,7 +37,7 @@ from unfold.decorators import action, display
 from backoffice import exports
 from backoffice.admin_base import BaseModelAdmin
 from backoffice.admin_helpers import EMPTY, redirect_after_action
-from backoffice.imports import UndoRefused, engine, get_spec, registry, undo_import
+from backoffice.imports import engine, get_spec, registry
 from backoffice.imports.models import ImportBatch, ImportRow
 from backoffice.imports.readers import SourceError
 
@@ -476,13 +476,14 @@ class ImportBatchAdmin(BaseModelAdmin):
         if request.method != "POST":
             return self._back(batch)
         try:
-            undo_import(batch, user=request.user)
-        except UndoRefused as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-        except ValidationError as exc:
+            job = engine.start_undo(batch, user=request.user)
+        except ValidationError as exc:  # UndoRefused included: the rows that changed since are named
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         else:
-            self.message_user(request, _("The import was undone."), messages.SUCCESS)
+            if job is None:
+                self.message_user(request, _("The import was undone."), messages.SUCCESS)
+            else:
+                self.message_user(request, _("The undo runs in the background; this page shows it when it is done."))
         return self._back(batch)
 
 

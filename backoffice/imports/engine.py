@@ -33,11 +33,12 @@ from django.utils.translation import ngettext
 
 from backoffice import jobs, webhooks
 from backoffice.history import acting_as
-from backoffice.imports import get_spec
+from backoffice.imports import check_undoable, get_spec, undo_import, upkeep
 from backoffice.imports.models import ImportBatch, ImportMapping, ImportRow
 from backoffice.imports.readers import SourceError, Table, format_of
 from backoffice.imports.text import escape_formula
 from backoffice.live import events as live_events
+from backoffice.models import Job
 
 logger = logging.getLogger(__name__)
 CHUNK = 1000
@@ -73,6 +74,12 @@ class RowInvalid(ValidationError):
 
 def table_of(batch: ImportBatch) -> Table:
     storage, name = batch.file.storage, batch.file.name
+    if not name:
+        raise SourceError(
+            _("The uploaded file was deleted (files are kept %(hours)s hours, or until imported). Upload it again.")
+            % {"hours": settings.IMPORT_FILE_RETENTION_HOURS},
+            code="file_deleted",
+        )
     return Table(lambda: storage.open(name, "rb"), batch.file_format)
 
 
@@ -367,6 +374,7 @@ def apply(batch: ImportBatch, *, user, progress=None) -> ImportBatch:
             updated_at=timezone.now(),
         )
         webhooks.emit("import.finished", batch)
+        upkeep.discard_upload(batch)  # imported: the file is needed no more (undo works from history)
     batch.refresh_from_db()
     return batch
 
@@ -520,6 +528,44 @@ def start_apply(batch: ImportBatch, *, user):
         return None
     job = jobs.start_stream_job("imports.apply", total=batch.total_rows, params={"batch": str(batch.pk)}, user=user)
     ImportBatch.objects.filter(pk=batch.pk).update(job=job, updated_at=timezone.now())
+    return job
+
+
+def undo_size(batch: ImportBatch) -> int:
+    return batch.new_rows + batch.updated_rows
+
+
+@jobs.stream_kind("imports.undo", label=_("Undo an import"))
+def undo_job(job, report) -> dict:
+    batch = ImportBatch.objects.get(pk=job.params["batch"])
+    try:
+        counts = undo_import(batch, user=job.requested_by)
+    except ValidationError as exc:
+        # The refusal (rows changed since, stock) is shown on the batch too, where the undo was asked for.
+        ImportBatch.objects.filter(pk=batch.pk).update(message=" ".join(exc.messages), updated_at=timezone.now())
+        raise
+    report(undo_size(batch))
+    return {"batch": str(batch.pk), **counts}
+
+
+def start_undo(batch: ImportBatch, *, user):
+    """Undo now (small batches) or as a Job (above the import threshold, counting the rows the batch wrote).
+    Returns the Job or None; raises ValidationError when the batch cannot be undone (or is being undone)."""
+    if undo_size(batch) <= job_threshold():
+        undo_import(batch, user=user)
+        return None
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        check_undoable(locked)
+        if (
+            locked.job_id is not None
+            and Job.objects.filter(pk=locked.job_id, kind="imports.undo", status__in=Job.ACTIVE_STATUSES).exists()
+        ):
+            raise ValidationError(_("This import is being undone already."), code="undoing")
+        job = jobs.start_stream_job(
+            "imports.undo", total=undo_size(locked), params={"batch": str(locked.pk)}, user=user
+        )
+        ImportBatch.objects.filter(pk=locked.pk).update(job=job, updated_at=timezone.now())
     return job
 
 
