@@ -32,6 +32,7 @@ from backoffice.api.auth import scoped
 from backoffice.api.filters import ChoiceInFilter, IsoDateTimeFilter, choices_pattern, run_filterset
 from backoffice.api.models import Scope
 from backoffice.api.pagination import KeysetPage
+from backoffice.api.prepared import keyset_rows
 from backoffice.api.problems import ApiError, Unprocessable, from_django_validation
 from backoffice.api.renderers import dumps
 from backoffice.api.schema import CURSOR_PARAMETERS, IF_MATCH, IF_NONE_MATCH, page_of
@@ -611,7 +612,18 @@ class ProductList(ApiView):
     )
     def get(self, request):
         page = KeysetPage(request.query_params)
-        rows = page.trim(list(product_values(page.paginate(filtered_products(request)))))
+        if any(name in request.query_params for name in ProductFilter.base_filters):
+            rows = list(product_values(page.paginate(filtered_products(request))))
+        else:  # a sync's plain walk: the query compiled once per shape (backoffice.api.prepared)
+            deleted = _bool_param(request.query_params, "include_deleted")
+            manager = Product.all_objects if deleted else Product.objects
+            rows = keyset_rows(
+                page,
+                Product,
+                "with deleted" if deleted else "alive",
+                lambda p: product_values(p.paginate(manager.all())),
+            )
+        rows = page.trim(rows)
         data, etag = product_data(rows, request)
         cached = not_modified(request, etag)
         if cached is not None:

@@ -3,6 +3,12 @@
 A secret is ``bo_<8-char prefix>_<43 chars: 32 random bytes, base64url>``. The database holds
 HMAC-SHA256(pepper, secret) under a unique index, so a look-up is one indexed query and a stolen table
 is useless without the pepper (``API_KEY_PEPPER``). A password hasher would cost ~185 ms per request.
+
+A found key is kept in the process for ``API_KEY_CACHE_SECONDS`` (default 5; 0 turns it off), which saves the
+query on every request of a busy integration. Expiry is checked on every use. A change to a key (revocation,
+scopes, expiry, deletion) forgets it at once in the process that makes it (a model signal) and reaches the
+other processes when their copy is at most ``API_KEY_CACHE_SECONDS`` old: revocation is effective everywhere
+within that time.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +34,11 @@ from backoffice.api.models import IntegrationKey, Scope
 SECRET_RE = re.compile(r"^bo_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43,128})$")
 # last_used_at is written at most this often per key: a write per request would serialise requests.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+CACHE_MAX_KEYS = 1000  # only keys that exist are kept, so this is never reached in practice; a bound anyway
+
+# secret hash -> (monotonic time it was read, key)
+_found: dict[str, tuple[float, IntegrationKey]] = {}
+_found_lock = threading.Lock()
 
 
 def pepper() -> bytes:
@@ -83,11 +97,43 @@ def key_for_secret(secret: str) -> IntegrationKey | None:
     """The usable key holding ``secret``, or None. Malformed secrets never reach the database."""
     if not isinstance(secret, str) or len(secret) > 200 or not SECRET_RE.match(secret):
         return None
-    key = IntegrationKey.objects.usable().filter(secret_hash=hash_secret(secret)).first()
-    if key is None:
-        return None
+    digest = hash_secret(secret)
+    ttl = settings.API_KEY_CACHE_SECONDS
+    now = time.monotonic()
+    hit = _found.get(digest)
+    if hit is not None and now - hit[0] < ttl and hit[1].is_usable:
+        key = hit[1]
+    else:
+        key = IntegrationKey.objects.usable().filter(secret_hash=digest).first()
+        with _found_lock:
+            if key is None or ttl <= 0:
+                _found.pop(digest, None)
+            else:
+                if len(_found) >= CACHE_MAX_KEYS:
+                    _found.clear()
+                _found[digest] = (now, key)
+        if key is None:
+            return None
     touch(key)
     return key
+
+
+def forget(key: IntegrationKey | None = None) -> None:
+    """Drop ``key`` (every key when None) from this process's cache."""
+    with _found_lock:
+        if key is None:
+            _found.clear()
+            return
+        for digest in [d for d, (_at, cached) in _found.items() if cached.pk == key.pk]:
+            del _found[digest]
+
+
+def _forget_changed(sender, instance, **kwargs) -> None:
+    forget(instance)
+
+
+post_save.connect(_forget_changed, sender=IntegrationKey, dispatch_uid="api-key-cache-save")
+post_delete.connect(_forget_changed, sender=IntegrationKey, dispatch_uid="api-key-cache-delete")
 
 
 def touch(key: IntegrationKey) -> None:

@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from backoffice.api import keys
 from backoffice.api.keys import issue_key
 from backoffice.api.models import Scope
 
@@ -10,7 +11,9 @@ ALL_SCOPES = list(Scope.values)
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings):
-    """Each test starts with empty rate-limit counters and limits no test reaches by accident."""
+    """Each test starts with empty rate-limit counters and limits no test reaches by accident, and no key
+    cached by an earlier test."""
+    keys.forget()
     caches["locks"].clear()
     settings.API_RATE_LIMIT_PER_KEY = 100_000
     settings.API_RATE_LIMIT_PER_IP = 100_000

@@ -100,6 +100,7 @@ def test_last_used_is_written_at_most_once_a_minute(make_key, django_assert_num_
     client.get("/api/v1/brands/")
     assert IntegrationKey.objects.get(pk=key.pk).last_used_at == first
     IntegrationKey.objects.filter(pk=key.pk).update(last_used_at=first - timedelta(minutes=2))
+    keys.forget()  # as a process that has not seen the key yet
     client.get("/api/v1/brands/")
     assert IntegrationKey.objects.get(pk=key.pk).last_used_at > first
 
@@ -115,3 +116,80 @@ def test_staff_session_works_with_model_permissions(client):
 def test_a_session_of_a_non_staff_user_is_not_enough(client):
     client.force_login(UserFactory(is_staff=False))
     assert_401(client.get(URL))
+
+
+# --- the key cache ------------------------------------------------------------------------------------------------
+
+
+def key_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "api_integrationkey" in q["sql"]]
+
+
+def test_a_found_key_is_not_read_again_while_cached(make_key):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _key, secret = make_key()
+    client = ApiClient(secret)
+    client.get("/api/v1/brands/")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/api/v1/brands/").status_code == 200
+    assert key_queries(captured) == []
+
+
+def test_revoking_takes_effect_at_once_in_this_process(make_key):
+    key, secret = make_key()
+    client = ApiClient(secret)
+    assert client.get("/api/v1/brands/").status_code == 200
+    keys.revoke_key(key)
+    assert client.get("/api/v1/brands/").status_code == 401
+
+
+def test_a_change_made_elsewhere_is_seen_within_the_cache_time(make_key, settings, monkeypatch):
+    key, secret = make_key()
+    client = ApiClient(secret)
+    assert client.get("/api/v1/brands/").status_code == 200
+    # Another process revokes it: no signal reaches this one.
+    IntegrationKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    assert client.get("/api/v1/brands/").status_code == 200  # still cached
+    later = keys.time.monotonic() + settings.API_KEY_CACHE_SECONDS + 0.1
+    monkeypatch.setattr(keys.time, "monotonic", lambda: later)
+    assert client.get("/api/v1/brands/").status_code == 401
+
+
+def test_a_cached_key_that_expires_is_refused(make_key, monkeypatch):
+    _key, secret = make_key(expires_at=timezone.now() + timedelta(hours=1))
+    client = ApiClient(secret)
+    assert client.get("/api/v1/brands/").status_code == 200
+    cached = keys.key_for_secret(secret)
+    in_two_hours = timezone.now() + timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: in_two_hours)
+    assert not cached.is_usable
+    assert client.get("/api/v1/brands/").status_code == 401
+
+
+def test_scopes_changed_in_the_admin_apply_at_once(make_key, admin_client):
+    from django.urls import reverse
+
+    key, secret = make_key(scopes=["catalog:read"])
+    client = ApiClient(secret)
+    assert client.get("/api/v1/brands/").status_code == 200
+    response = admin_client.post(
+        reverse("admin:api_integrationkey_change", args=[key.pk]),
+        {"name": key.name, "scopes": ["orders:read"], "expires_at_0": "", "expires_at_1": ""},
+    )
+    assert response.status_code == 302
+    assert client.get("/api/v1/brands/").status_code == 403
+
+
+def test_no_cache_when_switched_off(make_key, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.API_KEY_CACHE_SECONDS = 0
+    _key, secret = make_key()
+    client = ApiClient(secret)
+    client.get("/api/v1/brands/")
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/api/v1/brands/")
+    assert len(key_queries(captured)) == 1

@@ -357,3 +357,48 @@ def test_product_representation_is_what_the_api_shows(api):
     services.soft_delete_product(product)
     assert product_representation(product.pk, request)["deleted_at"] is not None
     assert product_representation("00000000-0000-0000-0000-000000000000", request) is None
+
+
+def test_an_unfiltered_page_is_compiled_once_and_reads_what_the_orm_reads(api):
+    """backoffice.api.prepared: the same rows as the ORM for every shape, the cursor put in its place."""
+    from django.db import connections
+    from django.http import QueryDict
+
+    from backoffice.api import prepared
+    from backoffice.api.pagination import KeysetPage
+    from catalog.api import product_values
+
+    asset = image_asset()
+    same = timezone.now()
+    for product in ProductFactory.create_batch(9):
+        services.attach_images(product, [asset])
+    Product.objects.update(updated_at=same)  # ties: the cursor's id decides
+    services.soft_delete_product(Product.objects.order_by("pk").first())
+    for ordering in ("updated_at", "-created_at"):
+        for manager, shape in ((Product.objects, "alive"), (Product.all_objects, "with deleted")):
+            walked, cursor = [], None
+            while True:
+                params = QueryDict(mutable=True)
+                params.update({"page_size": "4", "ordering": ordering, **({"cursor": cursor} if cursor else {})})
+                page = KeysetPage(params)
+                orm = list(product_values(page.paginate(manager.all())))
+                prepared_rows = prepared.keyset_rows(
+                    page, Product, f"test {shape}", lambda p, m=manager: product_values(p.paginate(m.all()))
+                )
+                assert prepared_rows == orm
+                rows = page.trim(prepared_rows)
+                walked += [row["uid"] for row in rows]
+                cursor = page.next_cursor(rows, id_key="uid", text_suffix="_t")
+                if cursor is None:
+                    break
+            assert sorted(walked) == sorted(row["uid"] for row in product_values(manager.all()))
+    cached = connections["default"].__dict__["_api_keyset_queries"]
+    assert all(entry is not prepared.UNCACHEABLE for key, entry in cached.items() if key[1].startswith("test "))
+
+
+def test_an_unfiltered_list_runs_one_query_once_the_key_is_known(api, django_assert_num_queries):
+    for product in ProductFactory.create_batch(5):
+        services.attach_images(product, [image_asset()])
+    first = api.get(URL, {"page_size": 2}).json()
+    with django_assert_num_queries(1):
+        assert api.get(URL, {"page_size": 2, "cursor": first["next_cursor"]}).status_code == 200
