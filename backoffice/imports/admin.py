@@ -33,6 +33,7 @@ from import_export.admin import ExportActionMixin
 from import_export.formats import base_formats
 from unfold.contrib.import_export.forms import SelectableFieldsExportForm
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from backoffice import exports
 from backoffice.admin_base import BaseModelAdmin
@@ -84,6 +85,9 @@ class UploadForm(forms.Form):
     resource = forms.ChoiceField(label=gettext_lazy("What the file holds"))
     file = forms.FileField(
         label=gettext_lazy("File"),
+        # Unfold's script fills the name of the chosen file into the text box this widget draws; with Django's
+        # plain input it found no box and failed ("Cannot read properties of null (reading 'setAttribute')").
+        widget=UnfoldAdminFileFieldWidget,
         help_text=gettext_lazy("CSV (UTF-8, comma or semicolon) or XLSX; the first row names the columns."),
     )
 

@@ -26,6 +26,8 @@ def _upload(page, live_server, name: str, data: bytes) -> None:
 def test_import_with_a_bad_row_then_fix_then_undo(page, live_server, transactional_db):
     mugs = CategoryFactory(name="Mugs", slug="mugs", path="Mugs")
     services.create_product(sku="MUG-1", name="Mug", slug="mug", category=mugs, price="5.00", status="active")
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
     login(page, live_server, UserFactory(is_staff=True, is_superuser=True))
 
     original = "sku,name,price,category\nMUG-1,Big mug,6.50,mugs\nNEW-1,Plate,4.00,mugs\nNEW-2,Bowl,cheap,mugs\n"
@@ -61,5 +63,7 @@ def test_import_with_a_bad_row_then_fix_then_undo(page, live_server, transaction
     assert Product.all_objects.get(sku="NEW-2").deleted_at is not None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "import-undone.png"), full_page=True)
-    # The Content-Security-Policy must not break the admin's own scripts.
-    assert not [e for e in page.csp_errors if "Content Security Policy" in e], page.csp_errors
+    # No script error on the import pages (choosing a file once failed in Unfold's file-name script) and no CSP
+    # violation. Chromium's notes on sources it cannot parse in the policy text are not violations.
+    assert not script_errors, script_errors
+    assert not [e for e in page.csp_errors if "Refused to" in e], page.csp_errors
