@@ -11,6 +11,7 @@ registered with :func:`suite` in one module of this package:
 - ``benchmarks.imports``: a product import (preview + bulk apply) against django-import-export's row-by-row import
 - ``benchmarks.exports``: the streaming CSV/XLSX exporter against ``ProductResource().export()``, each in its own
   process (peak RSS)
+- ``benchmarks.webhooks``: events per second from the outbox to a local receiver with 1, 4 and 16 endpoints
 - ``benchmarks.live``: one event fanned out to 1,000 WebSockets through uvicorn and the Redis layer, published by
   ``backoffice.live.publisher`` against the stock ``async_to_sync(group_send)``
 - ``benchmarks.dashboard``: the dashboard's figures from the daily rollup against per-day queries over the orders
@@ -25,7 +26,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-SUITE_MODULES = ("jobs", "admin", "images", "orders", "api", "imports", "exports", "dashboard", "live")
+SUITE_MODULES = ("jobs", "admin", "images", "orders", "api", "imports", "exports", "dashboard", "live", "webhooks")
 
 suites: dict[str, Callable] = {}
 
