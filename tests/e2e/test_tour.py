@@ -8,8 +8,10 @@ screen; the tour keeps to the main road and checks the database after every step
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +29,6 @@ from orders import services as order_services
 from orders.models import Order
 from tests.e2e.conftest import login
 from tests.factories import BrandFactory, CategoryFactory, CustomerFactory, SupplierFactory, UserFactory
-from tests.media_pipeline import corpus
 
 pytestmark = pytest.mark.e2e
 
@@ -57,12 +58,12 @@ def open_tab(page, name: str) -> None:
 
 
 class Tour:
-    """What the steps share: the page, the server's address and the demo catalogue."""
+    """What the steps share: the page and the server."""
 
-    def __init__(self, page, live_server):
+    def __init__(self, page, server):
         self.page = page
-        self.url = live_server.url
-        self.live_server = live_server
+        self.server = server
+        self.url = server.url
 
     def go(self, path: str) -> None:
         self.page.goto(f"{self.url}{path}")
@@ -114,12 +115,66 @@ def place_orders(products: dict, user) -> Order:
     return [order_services.transition(order, "paid", user=user) for order in orders][-1]
 
 
+class AsgiServer:
+    """The ASGI app (HTTP and the /ws/live/ socket) under uvicorn in a thread of the test process, as
+    production serves it; pytest-django's live_server speaks HTTP only, so its pages never go live."""
+
+    def __init__(self):
+        import uvicorn
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        from backoffice.asgi import application
+
+        config = uvicorn.Config(
+            ASGIStaticFilesHandler(application), host="127.0.0.1", port=0, lifespan="off", log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),), daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def run_in_server(self, function, *args):
+        """Run sync ``function`` as the server's own code does (a worker thread of its event loop), so the
+        events it publishes reach the sockets even on the in-memory channel layer."""
+        from asgiref.sync import sync_to_async
+
+        return asyncio.run_coroutine_threadsafe(sync_to_async(function)(*args), self.loop).result(timeout=60)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def hose_photo() -> bytes:
+    """A product shot of sorts (a coiled green hose on a light backdrop): the variants in the screenshots look
+    like a catalogue's, and a JPEG of this size takes the real encoding path."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1200, 900))
+    draw = ImageDraw.Draw(image)
+    for y in range(900):
+        draw.line([(0, y), (1200, y)], fill=(246 - y // 36, 245 - y // 40, 240 - y // 45))
+    for radius in range(110, 330, 27):
+        box = [600 - radius, 470 - radius * 0.75, 600 + radius, 470 + radius * 0.75]
+        draw.ellipse(box, outline=(21, 128, 61), width=17)
+    draw.rounded_rectangle([585, 90, 640, 200], radius=12, fill=(202, 138, 4))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
 # --- the steps ------------------------------------------------------------------------------------
 
 
 def step_dashboard(tour: Tour, user) -> None:
     page = tour.page
-    login(page, tour.live_server, user)
+    login(page, tour.server, user)
     expect(page.get_by_text("Revenue per day, last 30 days")).to_be_visible()
     expect(page.get_by_text("Orders by status, placed in the last 30 days")).to_be_visible()
     # Chart.js drew both charts (a canvas it has sized), not just the cards around them.
@@ -207,9 +262,10 @@ def step_change_prices(tour: Tour, monkeypatch) -> Job:
     expect(progress).to_have_attribute("data-job-status", Job.Status.QUEUED)
     unread = page.locator("[data-live-unread]")
     expect(unread).to_be_hidden()  # nothing to read yet
+    expect(page.locator("[data-live-state]")).to_have_text("Live")  # the page's socket is open
     [(job_id, chunks)] = held
-    jobs.dispatch_chunks(job_id, chunks)  # tasks run in-process: the job is done when this returns
-    # The page notices (socket or polling), then reloads to show the result.
+    tour.server.run_in_server(jobs.dispatch_chunks, job_id, chunks)  # in-process: done when this returns
+    # The socket brings the progress and the end, then the page reloads to show the result.
     expect(page.locator("h1").first).to_contain_text("Succeeded", timeout=15_000)
     expect(page.locator("#content")).to_contain_text("100%")
     shoot(page, "07-job-done")
@@ -228,7 +284,7 @@ def step_change_prices(tour: Tour, monkeypatch) -> Job:
 def step_photo(tour: Tour, catalogue: dict, tmp_path: Path) -> None:
     page = tour.page
     photo = tmp_path / "hose.jpg"
-    photo.write_bytes(corpus.exif_rotated_jpeg())
+    photo.write_bytes(hose_photo())
     hose = catalogue["products"]["HOSE-25"]
     tour.go(f"/admin/catalog/product/{hose.pk}/change/")
     open_tab(page, "Media")
@@ -330,7 +386,7 @@ def step_analyst(tour: Tour, catalogue: dict) -> None:
     analyst = UserFactory(username="ana", first_name="Ana", is_staff=True)
     analyst.groups.add(Group.objects.get(name="Analyst"))
     page.context.clear_cookies()
-    login(page, tour.live_server, analyst)
+    login(page, tour.server, analyst)
     tour.go("/admin/catalog/product/")
     expect(page.locator("#result_list")).to_contain_text("HOSE-25")
     expect(page.get_by_role("link", name="Export")).to_be_visible()
@@ -344,25 +400,40 @@ def step_analyst(tour: Tour, catalogue: dict) -> None:
     assert page.locator("button[name=_save], button[name=_continue], a[href$='/delete/']").count() == 0
 
 
-def test_tour(page, live_server, transactional_db, tmp_path, monkeypatch):
+@pytest.fixture
+def asgi_server(transactional_db):
+    server = AsgiServer()
+    yield server
+    server.stop()
+
+
+def test_tour(page, asgi_server, tmp_path, monkeypatch):
     started = time.monotonic()
     page.set_viewport_size(VIEWPORT)
     catalogue = build_catalogue()
     user = UserFactory(username="olivia", first_name="Olivia", last_name="Ops", is_staff=True, is_superuser=True)
     order = place_orders(catalogue["products"], user)
     cache.clear()  # the dashboard's figures are cached per day: none left by other tests
-    tour = Tour(page, live_server)
+    tour = Tour(page, asgi_server)
 
-    step_dashboard(tour, user)
-    step_find_products(tour)
-    step_relations(tour, catalogue)
-    step_change_prices(tour, monkeypatch)
-    step_photo(tour, catalogue, tmp_path)
-    step_export_xlsx(tour)
-    step_import_and_undo(tour)
-    step_ship_order(tour, order)
-    step_german(tour)
-    step_analyst(tour, catalogue)
+    steps = [
+        (step_dashboard, tour, user),
+        (step_find_products, tour),
+        (step_relations, tour, catalogue),
+        (step_change_prices, tour, monkeypatch),
+        (step_photo, tour, catalogue, tmp_path),
+        (step_export_xlsx, tour),
+        (step_import_and_undo, tour),
+        (step_ship_order, tour, order),
+        (step_german, tour),
+        (step_analyst, tour, catalogue),
+    ]
+    timings = []
+    for step, *args in steps:
+        began = time.monotonic()
+        step(*args)
+        timings.append(f"{step.__name__} {time.monotonic() - began:.1f}s")
+    print("tour:", ", ".join(timings), f"total {time.monotonic() - started:.1f}s")
 
     assert not [e for e in page.csp_errors if "Content Security Policy" in e], page.csp_errors
-    assert time.monotonic() - started < TOUR_BUDGET_SECONDS
+    assert time.monotonic() - started < TOUR_BUDGET_SECONDS, timings
