@@ -176,11 +176,11 @@ def _variant_model():
 # name (PLAIN_NAME) the URL is the storage's base URL plus the name, so Python puts the base in front of every
 # marker with one str.replace per product; a product with any other name, or another storage, is parsed and asked
 # name by name (VariantUrls). The marker is matched with its key ("url":"\u0001), which no escaped string value
-# can contain; PostgreSQL's json_build_object writes '"url" : "'.
-URL_KEYS = ('"url":"', '"url" : "')
+# can contain.
+URL_KEYS = ('"url":"',)
 MARK = "\\u0001"
 _PLAIN_URL = r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\""
-NOT_PLAIN_URL = re.compile(r'"url" ?: ?"\\u0001(?!' + _PLAIN_URL + ")")
+NOT_PLAIN_URL = re.compile(r'"url":"\\u0001(?!' + _PLAIN_URL + ")")
 
 
 @functools.cache
@@ -216,18 +216,25 @@ def images_json_sql(vendor: str) -> str:
     variants, images, assets = quote(variant.db_table), quote(image.db_table), quote(asset.db_table)
     product_id = f"{quote(Product._meta.db_table)}.{quote(Product._meta.pk.column)}"
     if vendor == "postgresql":
-        return f"""(SELECT COALESCE(json_agg(json_build_object(
-            'id', i.{c["i_asset"]}, 'position', i.{c["position"]}, 'alt_text', i.{c["alt_text"]},
-            'is_primary', i.{c["is_primary"]}, 'width', a.{c["a_width"]}, 'height', a.{c["a_height"]},
-            'format', a.{c["a_format"]},
-            'variants', (SELECT COALESCE(json_agg(json_build_object(
-                    'spec', v.{c["spec"]}, 'format', v.{c["v_format"]}, 'width', v.{c["v_width"]},
-                    'height', v.{c["v_height"]}, 'url', chr(1) || v.{c["file"]})
-                ORDER BY v.{c["v_width"]} DESC, v.{c["v_format"]}, v.{c["spec"]}), '[]'::json)
-                FROM {variants} AS v WHERE v.{c["v_asset"]} = i.{c["i_asset"]}))
-            ORDER BY i.{c["is_primary"]} DESC, i.{c["position"]}, i.{c["i_created"]}), '[]'::json)::text
-        FROM {images} AS i INNER JOIN {assets} AS a ON a.{c["a_id"]} = i.{c["i_asset"]}
-        WHERE i.{c["i_product"]} = {product_id})"""  # noqa: S608 - names from the models
+        # The JSON text concatenated, as on SQLite below: json_agg(json_build_object(...) ORDER BY ...) sorts
+        # every image's variants again and measured about twice as slow.
+        return f"""('[' || COALESCE((SELECT string_agg(
+            '{{"id":"' || i.{c["i_asset"]} || '","position":' || i.{c["position"]}
+            || ',"alt_text":' || to_json(i.{c["alt_text"]})
+            || ',"is_primary":' || CASE WHEN i.{c["is_primary"]} THEN 'true' ELSE 'false' END
+            || ',"width":' || i.{c["a_width"]} || ',"height":' || i.{c["a_height"]}
+            || ',"format":' || to_json(i.{c["a_format"]}) || ',"variants":[' || COALESCE((SELECT string_agg(
+                    '{{"spec":' || to_json(spec) || ',"format":' || to_json(format) || ',"width":' || width
+                    || ',"height":' || height || ',"url":' || to_json(chr(1) || file) || '}}', ',')
+                FROM (SELECT v.{c["spec"]} AS spec, v.{c["v_format"]} AS format, v.{c["v_width"]} AS width,
+                        v.{c["v_height"]} AS height, v.{c["file"]} AS file
+                    FROM {variants} AS v WHERE v.{c["v_asset"]} = i.{c["i_asset"]}
+                    ORDER BY v.{c["v_width"]} DESC, v.{c["v_format"]}, v.{c["spec"]}) AS v), '') || ']}}', ',')
+        FROM (SELECT i.{c["i_asset"]}, i.{c["position"]}, i.{c["alt_text"]}, i.{c["is_primary"]},
+                a.{c["a_width"]}, a.{c["a_height"]}, a.{c["a_format"]}
+            FROM {images} AS i INNER JOIN {assets} AS a ON a.{c["a_id"]} = i.{c["i_asset"]}
+            WHERE i.{c["i_product"]} = {product_id}
+            ORDER BY i.{c["is_primary"]} DESC, i.{c["position"]}, i.{c["i_created"]}) AS i), '') || ']')"""  # noqa: S608
     # SQLite: the JSON text concatenated (json_object inside json_group_array would parse every image and
     # variant again; group_concat keeps the order of the subquery's rows). Ids are stored as 32 hex digits.
     asset_id = f"i.{c['i_asset']}"

@@ -30,7 +30,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.signals import request_finished
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -105,22 +105,24 @@ class RequestLogBuffer:
         if not rows:
             return 0
         try:
-            ApiRequest.objects.bulk_create(
-                [
-                    ApiRequest(
-                        key_id=key_id,
-                        method=method,
-                        path=path,
-                        status=status,
-                        latency_ms=latency_ms,
-                        idempotency_key=idempotency_key,
-                        request_id=request_id,
-                        created_at=created_at,
-                    )
-                    for key_id, method, path, status, latency_ms, idempotency_key, request_id, created_at in rows
-                ],
-                batch_size=1000,
-            )
+            # A savepoint when called inside a transaction (tests): a failed insert must not break the caller's.
+            with transaction.atomic():
+                ApiRequest.objects.bulk_create(
+                    [
+                        ApiRequest(
+                            key_id=key_id,
+                            method=method,
+                            path=path,
+                            status=status,
+                            latency_ms=latency_ms,
+                            idempotency_key=idempotency_key,
+                            request_id=request_id,
+                            created_at=created_at,
+                        )
+                        for key_id, method, path, status, latency_ms, idempotency_key, request_id, created_at in rows
+                    ],
+                    batch_size=1000,
+                )
         except DatabaseError:
             self.dropped += len(rows)
             logger.warning("API request log: writing %d rows failed; they are dropped.", len(rows), exc_info=True)
@@ -167,15 +169,21 @@ def record(request, response, started: float) -> None:
     buffer.add(
         (
             key.pk if key is not None else None,
-            request.method[:10],
-            request.path[:PATH_MAX],
+            _text(request.method, 10),
+            _text(request.path, PATH_MAX),
             response.status_code,
             round((time.perf_counter() - started) * 1000, 3),
-            request.headers.get("Idempotency-Key", "")[:IDEMPOTENCY_KEY_MAX],
+            _text(request.headers.get("Idempotency-Key", ""), IDEMPOTENCY_KEY_MAX),
             getattr(request, "request_id", ""),
             timezone.now(),
         )
     )
+
+
+def _text(value: str, limit: int) -> str:
+    # PostgreSQL refuses NUL in text, and a hostile path may carry one.
+    value = value[:limit]
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def flush() -> int:

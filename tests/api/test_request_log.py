@@ -251,3 +251,11 @@ def test_a_deleted_key_leaves_its_rows(admin_client, make_key):
     key.delete()
     assert ApiRequest.objects.filter(key__isnull=True).count() == 2
     assert admin_client.get(reverse("admin:api_apirequest_changelist")).status_code == 200
+
+
+def test_nul_bytes_in_the_path_and_headers_are_logged_without_failing(key_and_secret):
+    _key, secret = key_and_secret
+    ApiClient(secret).get("/api/v1/products/sku/A%00B/", HTTP_IDEMPOTENCY_KEY="a\x00b")
+    assert request_log.flush() == 1
+    row = ApiRequest.objects.get()
+    assert "\x00" not in row.path and "\x00" not in row.idempotency_key and row.status == 404
