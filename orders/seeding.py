@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Product
@@ -35,6 +36,7 @@ PATHS = [
     (["paid", "shipped", "delivered", "returned"], 2),
 ]
 CARRIERS = ["DHL", "UPS", "DPD", "GLS"]
+COMMIT_EVERY = 100
 
 
 def seed_customers(count: int, rng: random.Random, *, user=None) -> list[Customer]:
@@ -75,20 +77,28 @@ def seed_orders(count: int, *, seed: int = 42, user=None) -> int:
     now = timezone.now()
     made = 0
     with notifications_muted():
-        for _ in range(count):
-            lines = [(p, rng.choice([1, 1, 1, 2, 3])) for p in rng.sample(products, rng.choice([1, 1, 2, 3, 4]))]
-            try:
-                order = place_order(customer=rng.choice(customers), lines=lines, user=user)
-            except ValidationError:  # a demo product ran out of stock: that order is simply not placed
-                continue
-            steps = rng.choices([p for p, _w in PATHS], weights=[w for _p, w in PATHS])[0]
-            for step in steps:
-                details = {"carrier": rng.choice(CARRIERS), "tracking_number": f"TRK{rng.randint(10**8, 10**9)}"}
-                order = transition(order, step, user=user, **(details if step == "shipped" else {}))
-            _backdate(order, now - timedelta(days=rng.uniform(0, 90)), rng)
-            made += 1
+        for start in range(0, count, COMMIT_EVERY):
+            # Each order and step is its own savepoint inside; one commit per slice instead of one per step
+            # (on SQLite every commit is a sync to disk).
+            with transaction.atomic():
+                for _ in range(min(COMMIT_EVERY, count - start)):
+                    made += _seed_order(rng, products, customers, now, user)
     rollup.rebuild()  # the orders were back-dated after the services counted them on today
     return made
+
+
+def _seed_order(rng: random.Random, products, customers, now, user) -> int:
+    lines = [(p, rng.choice([1, 1, 1, 2, 3])) for p in rng.sample(products, rng.choice([1, 1, 2, 3, 4]))]
+    try:
+        order = place_order(customer=rng.choice(customers), lines=lines, user=user)
+    except ValidationError:  # a demo product ran out of stock: that order is simply not placed
+        return 0
+    steps = rng.choices([p for p, _w in PATHS], weights=[w for _p, w in PATHS])[0]
+    for step in steps:
+        details = {"carrier": rng.choice(CARRIERS), "tracking_number": f"TRK{rng.randint(10**8, 10**9)}"}
+        order = transition(order, step, user=user, **(details if step == "shipped" else {}))
+    _backdate(order, now - timedelta(days=rng.uniform(0, 90)), rng)
+    return 1
 
 
 def _backdate(order: Order, placed, rng: random.Random) -> None:
