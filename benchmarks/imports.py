@@ -205,6 +205,59 @@ def import_suite(rows: int, stdout) -> list[Result]:
                 baseline=baseline_name,
             )
         )
+        results.append(_apply_with_endpoint(rows, category, user, baseline_name))
     finally:
         _cleanup()
     return results
+
+
+def _apply_with_endpoint(rows: int, category, user, baseline_name: str) -> Result:
+    """The same apply with one webhook endpoint subscribed to the product and stock events: the outbox rows
+    are bulk-inserted in the import's transaction. Delivery is not timed here (``benchmark webhooks``): the
+    after-commit kick is not dispatched, the first batch's payloads are frozen as after any commit."""
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from backoffice.imports import engine
+    from backoffice.webhooks import services as webhook_services
+    from backoffice.webhooks import tasks as webhook_tasks
+    from backoffice.webhooks.models import Event, WebhookEndpoint
+
+    _cleanup()
+    existing = _seed(rows // 2, 40_000_000, category)
+    content = _csv(_rows(existing, 50_000_000, rows - len(existing), category.slug))
+    with override_settings(
+        IMPORT_JOB_THRESHOLD=0,
+        IMPORT_MAX_BYTES=max(len(content) + 1, 50 * 1024 * 1024),
+        WEBHOOK_ALLOW_HTTP=True,
+        WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True,
+    ):
+        endpoint, _secret = webhook_services.create_endpoint(
+            url="http://127.0.0.1:9/bench-import",
+            events=["product.created", "product.updated", "stock.changed", "import.finished"],
+        )
+        before, since = Event.objects.count(), timezone.now()
+        try:
+            batch = engine.upload(
+                SimpleUploadedFile("bench-import-hooks.csv", content), resource="catalog.product", user=user
+            )
+            batch = engine.validate(batch)
+            if batch.status != "validated" or not engine.claim_for_apply(batch):
+                raise RuntimeError(f"the benchmark file did not validate: {batch.message}")
+            with mock.patch.object(webhook_tasks.kick, "delay"):
+                started = time.perf_counter()
+                engine.apply(batch, user=user)
+                seconds = time.perf_counter() - started
+            events = Event.objects.count() - before
+        finally:
+            Event.objects.filter(created_at__gte=since).delete()
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+    return Result(
+        "ours: apply with one subscribed webhook endpoint (events in the outbox)",
+        seconds,
+        rows,
+        "rows",
+        baseline=baseline_name,
+        extra={"webhook_events": events},
+    )
