@@ -285,6 +285,17 @@ def order_data(rows: list) -> list[dict]:
     return data
 
 
+def order_representation(order) -> dict | None:
+    """One order (an instance or its id) exactly as the API shows it, as plain JSON types (what a webhook payload
+    or a test compares); None when there is no such order."""
+    import orjson
+
+    from backoffice.api.renderers import dumps
+
+    rows = list(Order.objects.filter(pk=getattr(order, "pk", order)).values(*ORDER_VALUES)[:1])
+    return orjson.loads(dumps(order_data(rows)[0])) if rows else None
+
+
 class LineOut(serializers.Serializer):
     id = serializers.IntegerField()
     product_id = serializers.UUIDField()

@@ -183,3 +183,13 @@ def test_customer_list_detail_and_filters(api, django_assert_max_num_queries):
     assert detail["billing_address"]["city"] == "Berlin" and detail["billing_address"]["country"] == "DE"
     one = api.get("/api/v1/customers/", {"email": customers[1].email.upper()}).json()["results"]
     assert [c["id"] for c in one] == [str(customers[1].pk)]
+
+
+def test_order_representation_is_what_the_api_shows(api):
+    from orders.api import order_representation
+
+    ProductFactory(sku="A-1", stock=5)
+    order = api.post(ORDERS, order_body()).json()
+    assert order_representation(order["id"]) == api.get(f"{ORDERS}{order['id']}/").json() == order
+    assert order_representation(Order.objects.get()) == order
+    assert order_representation("00000000-0000-0000-0000-000000000000") is None
