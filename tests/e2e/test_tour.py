@@ -147,8 +147,18 @@ class AsgiServer:
         return asyncio.run_coroutine_threadsafe(sync_to_async(function)(*args), self.loop).result(timeout=60)
 
     def stop(self):
+        from django.db import connection
+
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        if connection.vendor == "postgresql":
+            # The server's worker threads keep their connections (CONN_MAX_AGE); they would stop the test
+            # database from being flushed and dropped.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 def hose_photo() -> bytes:
