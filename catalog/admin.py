@@ -22,6 +22,7 @@ from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_helpers import EMPTY, redirect_after_action, safe_next_url, status_label
 from backoffice.admin_rendering import FastRowsMixin, label
 from backoffice.changelists import PageThenAnnotateMixin
+from backoffice.formatting import money_column
 from backoffice.imports.admin import ImportExportAdminMixin
 from backoffice.paginators import EstimatedCountPaginator
 from catalog import services
@@ -126,7 +127,7 @@ class ProductAdmin(
         "name",
         "category_path",
         "brand",
-        "price",
+        money_column("price", _("price")),
         "stock_badge",
         "status_badge",
         "image_count",

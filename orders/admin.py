@@ -16,6 +16,7 @@ from backoffice.admin_bulk import BulkJobActionsMixin
 from backoffice.admin_helpers import EMPTY, redirect_after_action, status_label
 from backoffice.admin_rendering import FastRowsMixin
 from backoffice.changelists import PageThenAnnotateMixin
+from backoffice.formatting import money_column
 from backoffice.imports.admin import ImportExportAdminMixin
 from backoffice.paginators import EstimatedCountPaginator
 from orders import services
@@ -23,6 +24,9 @@ from orders.addresses import format_address
 from orders.forms import CustomerAdminForm, LineFormSet, PlaceOrderForm, ShipDialogForm, ShipForm
 from orders.models import Customer, Notification, Order, OrderLine
 from orders.resources import CustomerResource, OrderResource
+
+# The total grouped per language with its currency (1.234,50 EUR in German; backoffice/formatting.py).
+ORDER_TOTAL = money_column("total", _("total"), "currency")
 
 STATUS_COLOURS = {
     Order.Status.PENDING: "info",
@@ -72,7 +76,7 @@ class OrderAdmin(
 ):
     resource_classes = [OrderResource]  # export only: one row per order line
     list_before_template = "live/new_orders.html"  # "N new orders: refresh", filled by the live script
-    list_display = ["number", "customer", "status_badge", "line_count", "units", "total", "placed_at", "source"]
+    list_display = ["number", "customer", "status_badge", "line_count", "units", ORDER_TOTAL, "placed_at", "source"]
     list_select_related = ["customer"]
     list_filter = [
         "status",
