@@ -115,6 +115,12 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_ms(pid: int) -> float:
+    """User + system CPU time of a process so far: the work a fan-out costs, whatever else the machine runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def _session_cookie(user) -> str:
     from importlib import import_module
 
@@ -233,6 +239,7 @@ def live_suite(rows: int, stdout) -> list[Result]:
 
         def rounds(publish) -> tuple[list[float], list[float], list[float]]:
             last, first, calls = [], [], []
+            cpu_before = _cpu_ms(server.pid), _cpu_ms(clients.pid)
             for seq in range(ROUNDS):
                 started = time.monotonic_ns()
                 publish({"type": "bench", "seq": seq + len(rounds.seen), "sent_at": started})
@@ -242,9 +249,12 @@ def live_suite(rows: int, stdout) -> list[Result]:
                 first.append(answer["first_ms"])
                 time.sleep(0.05)
             rounds.seen += [seq] * ROUNDS
+            server_ms, clients_ms = _cpu_ms(server.pid) - cpu_before[0], _cpu_ms(clients.pid) - cpu_before[1]
+            cpu.append((server_ms / ROUNDS, clients_ms / ROUNDS))
             return last, first, calls
 
         rounds.seen = []
+        cpu = []  # (server, clients) CPU ms per event, per contender
         # Warm-up round (first publish opens the publisher's connection).
         send(group, {"type": "live.event", "event": {"type": "warmup"}})
         ours_last, ours_first, ours_calls = rounds(lambda event: send(group, {"type": "live.event", "event": event}))
@@ -268,7 +278,7 @@ def live_suite(rows: int, stdout) -> list[Result]:
 
     per_connection_kb = (rss_after - rss_before) / rows
 
-    def result(name, last, first, calls, baseline=None) -> Result:
+    def result(name, last, first, calls, cpu_ms, baseline=None) -> Result:
         return Result(
             name=name,
             seconds=_percentile(last, 0.5) / 1000,
@@ -281,6 +291,10 @@ def live_suite(rows: int, stdout) -> list[Result]:
                 "max_ms": round(max(last), 1),
                 "first_receipt_p50_ms": round(_percentile(first, 0.5), 1),
                 "publish_call_p50_ms": round(_percentile(calls, 0.5), 2),
+                # The 50 ms pause between rounds is idle: this is the fan-out's own cost.
+                "server_cpu_ms_per_event": round(cpu_ms[0], 1),
+                "clients_cpu_ms_per_event": round(cpu_ms[1], 1),
+                "load_average": round(os.getloadavg()[0], 1),
                 "rounds": len(last),
                 "server_rss_per_connection_kb": round(per_connection_kb, 1),
                 "connect_seconds": round(ready["connect_seconds"], 1),
@@ -288,12 +302,13 @@ def live_suite(rows: int, stdout) -> list[Result]:
         )
 
     results = [
-        result("stock async_to_sync(group_send)", stock_last, stock_first, stock_calls),
+        result("stock async_to_sync(group_send)", stock_last, stock_first, stock_calls, cpu[1]),
         result(
             "publisher (one Redis client)",
             ours_last,
             ours_first,
             ours_calls,
+            cpu[0],
             baseline="stock async_to_sync(group_send)",
         ),
     ]
@@ -302,6 +317,11 @@ def live_suite(rows: int, stdout) -> list[Result]:
             f"  {r.name}: publish -> last of {rows:,} sockets p50 {r.extra['p50_ms']} ms, "
             f"p99 {r.extra['p99_ms']} ms (first receipt p50 {r.extra['first_receipt_p50_ms']} ms; "
             f"the publish call itself p50 {r.extra['publish_call_p50_ms']} ms)"
+        )
+    for r in results:
+        stdout.write(
+            f"  {r.name}: CPU per event: server {r.extra['server_cpu_ms_per_event']} ms, "
+            f"clients {r.extra['clients_cpu_ms_per_event']} ms (load average {r.extra['load_average']})"
         )
     stdout.write(f"  server memory per connection: {per_connection_kb:.1f} KiB")
     return results
