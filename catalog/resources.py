@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.db.models.functions import Lower
@@ -121,6 +123,10 @@ class ProductResource(ServiceResource):
         export_order = fields
         import_id_fields = ("sku",)
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._checked: dict = {}  # (field, type, value) -> the errors of the field's rules for it
+
     def get_queryset(self):
         return Product.objects.select_related("category", "brand", "supplier").prefetch_related("tags")
 
@@ -167,9 +173,21 @@ class ProductResource(ServiceResource):
         if field is None or (field.blank and value in field.empty_values):
             return
         try:
-            field.clean(value, None)
-        except ValidationError as exc:
-            problems[name] = exc.error_list
+            # Equal decimals may differ in places ("12.5", "12.500"): the digits are part of the key.
+            key = (name, type(value), str(value) if isinstance(value, Decimal) else value)
+            known = self._checked.get(key)
+        except TypeError:  # not hashable: checked every time
+            key = known = None
+        if known is None:
+            try:
+                field.clean(value, None)
+                known = ()
+            except ValidationError as exc:
+                known = tuple(exc.error_list)
+            if key is not None and len(self._checked) < 100_000:  # prices, statuses repeat; names do not
+                self._checked[key] = known
+        if known:
+            problems[name] = list(known)
 
     def apply(self, instance, values, *, user, batch):
         changes = {k: v for k, v in values.items() if k != "stock" and (instance is None or k != "sku")}

@@ -196,7 +196,7 @@ def _duplicates(resource_obj, batch) -> dict[int, list[int]]:
     return {n: [m for m in numbers if m != n] for numbers in seen.values() if len(numbers) > 1 for n in numbers}
 
 
-def _evaluate(resource_obj, number, row, problems, existing, duplicates):
+def _evaluate(resource_obj, number, row, problems, existing, duplicates, with_changes=True):
     key_column = resource_obj.key_column()
     key = resource_obj.key_of(row)
     errors = list(problems)
@@ -220,6 +220,8 @@ def _evaluate(resource_obj, number, row, problems, existing, duplicates):
     errors.extend(row_errors)
     if errors:
         return ImportRow.Status.INVALID, key, instance, values, {}, errors
+    if not with_changes:  # the bulk writer compares the rows it locks itself
+        return (ImportRow.Status.NEW if instance is None else ImportRow.Status.UPDATED), key, instance, values, {}, []
     changes = resource_obj.diff(instance, values)
     if instance is None:
         status = ImportRow.Status.NEW
@@ -228,8 +230,9 @@ def _evaluate(resource_obj, number, row, problems, existing, duplicates):
     return status, key, instance, values, changes, []
 
 
-def evaluated_rows(resource_obj, batch, duplicates=None):
-    """Every row of the batch evaluated: ``(number, status, key, instance, values, changes, errors)``."""
+def evaluated_rows(resource_obj, batch, duplicates=None, *, with_changes=True):
+    """Every row of the batch evaluated: ``(number, status, key, instance, values, changes, errors)``. Without
+    ``with_changes`` a valid existing row is "updated" and its changes are not computed."""
     if duplicates is None:
         duplicates = _duplicates(resource_obj, batch)
     mapping = batch.mapping or {header: header for header in batch.headers}
@@ -244,7 +247,7 @@ def evaluated_rows(resource_obj, batch, duplicates=None):
             existing = resource_obj.existing([key for key in keys if key])
             for number, row, problems in chunk:
                 status, key, instance, values, changes, errors = _evaluate(
-                    resource_obj, number, row, problems, existing, duplicates
+                    resource_obj, number, row, problems, existing, duplicates, with_changes
                 )
                 yield number, status, key, instance, values, changes, errors
     finally:
@@ -335,8 +338,8 @@ def apply(batch: ImportBatch, *, user, progress=None) -> ImportBatch:
     try:
         with transaction.atomic(), acting_as(user=user, import_batch=batch):
             duplicates = _duplicates(resource_obj, batch)
-            rows = evaluated_rows(resource_obj, batch, duplicates)
             bulk = getattr(resource_obj, "apply_bulk", None)
+            rows = evaluated_rows(resource_obj, batch, duplicates, with_changes=bulk is None)
             # The bulk path in the request too: row by row through the services, 5,000 rows took ~30 s.
             if bulk is not None:
                 summary = bulk(_reported(_valid_only(rows, Counter()), progress), user=user, batch=batch)

@@ -130,13 +130,18 @@ class ServiceResource(resources.ModelResource):
         return old == new
 
     def render(self, attribute: str, value) -> str:
-        for field in self.fields.values():
-            if field.attribute == attribute:
-                widget = field.widget
-                if isinstance(widget, NamesWidget):
-                    return widget.render_names(str(getattr(v, widget.field)) for v in value or [])
-                return str(widget.render(value))
-        return "" if value is None else str(value)
+        fields = self.__dict__.get("_fields_by_attribute")
+        if fields is None:  # asked for every changed cell of every row: the map is built once
+            fields = self._fields_by_attribute = {}
+            for field in self.fields.values():
+                fields.setdefault(field.attribute, field)
+        field = fields.get(attribute)
+        if field is None:
+            return "" if value is None else str(value)
+        widget = field.widget
+        if isinstance(widget, NamesWidget):
+            return widget.render_names(str(getattr(v, widget.field)) for v in value or [])
+        return str(widget.render(value))
 
     def diff(self, instance, values: dict) -> dict:
         """{column: [old, new]} of what the row changes (old is empty for a new row)."""

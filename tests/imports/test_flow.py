@@ -322,3 +322,12 @@ def test_repeated_confirm_does_nothing(catalogue, importer):
     engine.start_apply(batch, user=importer)
     with pytest.raises(ValidationError, match="already"):
         engine.start_apply(batch, user=importer)
+
+
+def test_field_rules_are_checked_for_every_value_even_when_an_equal_one_passed(catalogue, importer):
+    # 12.5 and 12.500 are equal decimals, but only one fits the price's two places.
+    text = "sku,name,price,category\nNEW-1,A,12.5,mugs\nNEW-2,B,12.500,mugs\nNEW-3,C,12.5,mugs\n"
+    batch = run("d.csv", csv_bytes(text), importer)
+    invalid = rows_of(batch, "invalid")
+    assert [row.number for row in invalid] == [3] and invalid[0].errors[0][0] == "price"
+    assert batch.new_rows == 2
