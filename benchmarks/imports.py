@@ -148,7 +148,7 @@ def import_suite(rows: int, stdout) -> list[Result]:
         # --- ours: upload, preview, apply through import_products ---------------------------------------------
         existing = _seed(rows // 2, 20_000_000, category)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute(f"ANALYZE {Product._meta.db_table}")  # the whole database could outlast the timeout
         content = _csv(_rows(existing, 30_000_000, rows - len(existing), category.slug))
         stdout.write(
             f"  {rows:,} rows ({len(existing):,} updates, {rows - len(existing):,} new), CSV of "
@@ -160,16 +160,16 @@ def import_suite(rows: int, stdout) -> list[Result]:
                 SimpleUploadedFile("bench-import.csv", content), resource="catalog.product", user=user
             )
             upload_seconds = time.perf_counter() - started
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             batch = engine.validate(batch)
-            validate_seconds = time.perf_counter() - started
+            validate_seconds, validate_cpu = time.perf_counter() - started, time.process_time() - cpu
             if batch.status != "validated":
                 raise RuntimeError(f"the benchmark file did not validate: {batch.message}")
             if not engine.claim_for_apply(batch):
                 raise RuntimeError("the benchmark batch could not be claimed")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             batch = engine.apply(batch, user=user)
-            apply_seconds = time.perf_counter() - started
+            apply_seconds, apply_cpu = time.perf_counter() - started, time.process_time() - cpu
         if (batch.new_rows, batch.updated_rows) != (rows - len(existing), len(existing)):
             raise RuntimeError(f"unexpected counts: {batch.new_rows} new, {batch.updated_rows} updated")
         history = Product.history.model.objects.filter(history_import_batch_id=batch.pk).count()
@@ -183,7 +183,9 @@ def import_suite(rows: int, stdout) -> list[Result]:
                 rows,
                 "rows",
                 baseline=baseline_name,
-                extra={"history_records": history},
+                # On a shared machine the wall time includes waiting for a core; this process's own CPU time
+                # (the database server's is not in it) tells how much of it was ours.
+                extra={"history_records": history, "cpu_seconds": round(apply_cpu, 2)},
             )
         )
         results.append(
@@ -193,6 +195,7 @@ def import_suite(rows: int, stdout) -> list[Result]:
                 rows,
                 "rows",
                 baseline=baseline_name,
+                extra={"cpu_seconds": round(validate_cpu, 2)},
             )
         )
         results.append(Result("ours: upload (store, count rows)", upload_seconds, rows, "rows", baseline=baseline_name))
