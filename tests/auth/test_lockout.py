@@ -202,3 +202,18 @@ def test_login_record_changelists_run_constant_queries(admin_client, name):
         assert admin_client.get(url).status_code == 200
     assert AccessAttempt.objects.count() == 33
     assert 0 < len(many) == len(few) <= 10, [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_the_lockout_page_under_the_asgi_server(alice, settings):
+    """The demo and production serve the ASGI app, where axes' middleware takes its async path."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    post = async_to_sync(client.post)
+    data = {"username": "alice", "password": "wrong-password", "next": "/admin/"}
+    statuses = [post(LOGIN, data).status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
+    assert statuses == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    response = post(LOGIN, {**data, "password": PASSWORD})
+    assert response.status_code == 429
+    assert LOCKED in response.content and b'id="login-form"' in response.content
