@@ -263,7 +263,7 @@ class DeliveryAdmin(BaseModelAdmin):
 
     @action(description=_("Redeliver selected deliveries"), permissions=["redeliver"])
     def redeliver(self, request, queryset):
-        count = services.redeliver(list(queryset.only("pk")))
+        count = services.redeliver(list(queryset.order_by().values_list("pk", flat=True)))
         self.message_user(
             request,
             ngettext("%(count)d delivery will be sent again.", "%(count)d deliveries will be sent again.", count)

@@ -95,8 +95,9 @@ def _kick() -> None:
 
 
 def redeliver(deliveries) -> int:
-    """Send these deliveries again, now, with their frozen bytes and event id (a fresh retry schedule)."""
-    ids = [d.pk for d in deliveries]
+    """Send these deliveries (or delivery ids) again, now, with their frozen bytes and event id (a fresh retry
+    schedule)."""
+    ids = [getattr(d, "pk", d) for d in deliveries]
     with transaction.atomic():
         count = Delivery.objects.filter(pk__in=ids).update(
             state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""

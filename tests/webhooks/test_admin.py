@@ -73,6 +73,19 @@ def test_rotate_test_and_redeliver_buttons(admin_client, make_endpoint, receiver
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 2
 
 
+def test_redeliver_action_on_the_delivery_list(admin_client, make_endpoint, receiver):
+    _deliveries(make_endpoint, receiver, 3)
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    response = admin_client.post(
+        reverse("admin:webhooks_delivery_changelist"),
+        {"action": "redeliver", "index": "0", "_selected_action": [str(pk) for pk in ids]},
+    )
+    assert response.status_code == 302
+    assert Delivery.objects.filter(state="pending", attempts=0).count() == 3
+    dispatch.sweep(5)
+    assert len(receiver.requests) == 6
+
+
 def test_a_disabled_endpoint_is_announced(admin_client, make_endpoint, receiver):
     endpoint = make_endpoint(receiver.url)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
