@@ -158,24 +158,47 @@ def _kpi(title, value, href: str = "", *, change: str = "", trend: str = "", ico
     return {"title": title, "value": value, "href": href, "change": change, "trend": trend, "icon": icon}
 
 
+def _nowrap(content) -> dict:
+    """A table cell kept on one line (Unfold's table takes a dict with content and class)."""
+    return {"content": content, "class": "whitespace-nowrap"}
+
+
 def _money(amount, currency: str) -> str:
     return f"{number_format(amount, 2, force_grouping=True)} {currency}"
 
 
+# period -> its title, the change against the period before ("+12.5 %" filled in), and the words for "no revenue
+# in the period before" (a percentage of nothing means nothing)
 PERIODS = (
-    ("today", lambda: _("Revenue today"), lambda: _("vs. yesterday")),
-    ("7d", lambda: _("Revenue, last 7 days"), lambda: _("vs. the 7 days before")),
-    ("30d", lambda: _("Revenue, last 30 days"), lambda: _("vs. the 30 days before")),
+    (
+        "today",
+        lambda: _("Revenue today"),
+        lambda change: _("%(change)s vs. yesterday") % {"change": change},
+        lambda: _("none yesterday"),
+    ),
+    (
+        "7d",
+        lambda: _("Revenue, last 7 days"),
+        lambda change: _("%(change)s vs. the 7 days before") % {"change": change},
+        lambda: _("none in the 7 days before"),
+    ),
+    (
+        "30d",
+        lambda: _("Revenue, last 30 days"),
+        lambda change: _("%(change)s vs. the 30 days before") % {"change": change},
+        lambda: _("none in the 30 days before"),
+    ),
 )
 
 
-def _change(now: Decimal, before: Decimal) -> tuple[str, str]:
-    """The change as text (“+12.5 %”) and its direction for the colour."""
+def _change(now: Decimal, before: Decimal, versus, none_before) -> tuple[str, str]:
+    """The change as text and its direction for the colour."""
     if not before:
-        return ("" if not now else _("new"), "up" if now else "")
+        return (none_before(), "up") if now else ("", "")
     percent = (now - before) * 100 / before
     sign = "+" if percent > 0 else ""
-    return f"{sign}{number_format(percent, 1)} %", "up" if percent > 0 else ("down" if percent < 0 else "")
+    trend = "up" if percent > 0 else ("down" if percent < 0 else "")
+    return versus(f"{sign}{number_format(percent, 1)} %"), trend
 
 
 def _present_sales(sales: dict, kpis: list, charts: list, tables: list) -> None:
@@ -189,16 +212,16 @@ def _present_sales(sales: dict, kpis: list, charts: list, tables: list) -> None:
         Order._meta.get_field("currency").default
     ]
     orders_url = reverse("admin:orders_order_changelist")
-    for period, title, versus in PERIODS:
+    for period, title, versus, none_before in PERIODS:
         lead = revenue.get(currencies[0], {}).get(period, zero)
-        change, trend = _change(*lead)
+        change, trend = _change(*lead, versus, none_before)
         value = " · ".join(_money(revenue.get(c, {}).get(period, zero)[0], c) for c in currencies)
         kpis.append(
             _kpi(
                 title(),
                 value,
                 orders_url,
-                change=f"{change} {versus()}" if change else "",
+                change=change,
                 trend=trend,
                 icon="payments",
             )
@@ -282,15 +305,17 @@ def _present_sales(sales: dict, kpis: list, charts: list, tables: list) -> None:
                 "headers": [_("Order"), _("Customer"), _("Status"), _("Total"), _("Placed at")],
                 "rows": [
                     [
-                        format_html(
-                            '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
-                            reverse("admin:orders_order_change", args=[row["pk"]]),
-                            row["number"],
+                        _nowrap(
+                            format_html(
+                                '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+                                reverse("admin:orders_order_change", args=[row["pk"]]),
+                                row["number"],
+                            )
                         ),
                         row["customer__name"],
                         str(labels.get(row["status"], row["status"])),
-                        _money(row["total"], row["currency"]),
-                        date_format(timezone.localtime(row["placed_at"]), "SHORT_DATETIME_FORMAT"),
+                        _nowrap(_money(row["total"], row["currency"])),
+                        _nowrap(date_format(timezone.localtime(row["placed_at"]), "SHORT_DATETIME_FORMAT")),
                     ]
                     for row in sales["latest"]
                 ],

@@ -1,10 +1,13 @@
 """The dashboard: what each person sees, how many queries it takes, and that its figures are the rollup's."""
 
+from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.dashboard import dashboard_figures
 from orders.models import Order
@@ -140,3 +143,18 @@ def test_the_cached_page_is_per_language(admin_client):
     admin_client.post("/i18n/setlang/", {"language": "de", "next": "/admin/"})
     content = admin_client.get(reverse("admin:index")).content.decode()
     assert "Laufende oder wartende Aufträge" in content and "Jobs running or queued" not in content
+
+
+def test_revenue_cards_compare_with_the_period_before(admin_client, settings):
+    settings.ORDER_TAX_RATE = "0"
+    product = ProductFactory(price=Decimal("10.00"), stock=100)
+    customer = CustomerFactory()
+    yesterday = timezone.now() - timedelta(days=1)
+    with notifications_muted():
+        with mock.patch("django.utils.timezone.now", return_value=yesterday):
+            transition(place_order(customer=customer, lines=[(product, 4)]), Order.Status.PAID)
+        transition(place_order(customer=customer, lines=[(product, 5)]), Order.Status.PAID)
+    content = admin_client.get(reverse("admin:index")).content.decode()
+    assert "+25.0 % vs. yesterday" in content  # 50.00 today against 40.00
+    assert "none in the 7 days before" in content and "none in the 30 days before" in content
+    assert "90.00 EUR" in content  # the last 7 days
