@@ -155,3 +155,18 @@ def test_the_redis_publisher_reuses_one_connection(needs_redis, settings):
         listener.close()
     finally:
         channel_layers.backends.clear()
+
+
+def test_a_placed_order_is_announced_to_the_orders_group_after_commit(sent, django_capture_on_commit_callbacks):
+    from orders.services import place_order
+    from tests.factories import CustomerFactory, ProductFactory
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order = place_order(customer=CustomerFactory(), lines=[(ProductFactory(), 1)])
+    assert not [m for _g, m in sent if m["event"]["type"] == "order.created"]  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert (
+        "orders",
+        {"type": "live.event", "event": {"type": "order.created", "id": str(order.pk), "number": order.number}},
+    ) in sent
