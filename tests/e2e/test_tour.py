@@ -417,13 +417,21 @@ def asgi_server(transactional_db):
     server.stop()
 
 
-def test_tour(page, asgi_server, tmp_path, monkeypatch):
-    started = time.monotonic()
-    page.set_viewport_size(VIEWPORT)
+@pytest.fixture
+def shop(transactional_db):
+    """The data, made before the browser starts: Playwright's event loop in this thread would keep the
+    services' live events from being sent."""
     catalogue = build_catalogue()
     user = UserFactory(username="olivia", first_name="Olivia", last_name="Ops", is_staff=True, is_superuser=True)
     order = place_orders(catalogue["products"], user)
     cache.clear()  # the dashboard's figures are cached per day: none left by other tests
+    return catalogue, user, order
+
+
+def test_tour(shop, page, asgi_server, tmp_path, monkeypatch):
+    started = time.monotonic()
+    page.set_viewport_size(VIEWPORT)
+    catalogue, user, order = shop
     tour = Tour(page, asgi_server)
 
     steps = [
