@@ -50,6 +50,7 @@ pytestmark = pytest.mark.django_db
 
 MATRIX_FILE = "tests/roles/matrix.py"
 WATCHED_APPS = {"auth", "backoffice", "api", "catalog", "orders", "media_pipeline", "axes", "webhooks"}
+LINKED_FROM_CHANGELIST = ("add", "import", "export")  # buttons a role without the permission must not see
 ACTION_SELECT = re.compile(r'<select[^>]*name="action"[^>]*>(.*?)</select>', re.S)
 
 
@@ -60,6 +61,7 @@ class Probe:
     path: str
     need: object  # resolved requirement: a permission, a tuple (all), AnyOf, or NEVER
     action: str = ""
+    shown_on: str = ""  # a page that links here (the changelist's Add, Import and Export buttons)
 
 
 # --- requirements ----------------------------------------------------------------------------------------
@@ -187,6 +189,9 @@ def site_probes(world, superuser) -> tuple[list[Probe], list[str]]:
                 probes.append(Probe("save", label, path, resolve(save, opts)))
             if suffix == "add":
                 probes.append(Probe("add-post", label, path, resolve(requirement, opts)))
+            if suffix in LINKED_FROM_CHANGELIST:
+                changelist_path = reverse(f"admin:{prefix}changelist")
+                probes.append(Probe("link", label, path, resolve(requirement, opts), shown_on=changelist_path))
             if suffix == "changelist":
                 by_app.setdefault(opts.app_label, []).append(resolve(requirement, opts))
         problems += [
@@ -339,6 +344,11 @@ def _check(client, probe: Probe, allowed: bool, pages: dict) -> str | None:
         # (a queryset scoped to the user) is a 404 too.
         refusals = ("missing",) if probe.kind == "app" else ("forbidden", "missing")
         return None if outcome in refusals else f"expected forbidden, was {outcome}"
+    if probe.kind == "link":
+        if allowed:
+            return None  # the page itself is probed; whether a button shows is the admin's layout
+        shown = f'href="{probe.path}'.encode() in pages.get(probe.shown_on, b"")
+        return f"{probe.shown_on} links to it although forbidden" if shown else None
     if probe.kind == "post":
         response = client.post(probe.path, {}, follow=True)
         outcome, _content = _outcome(response)
@@ -407,7 +417,7 @@ def test_every_admin_url_is_classified(world, superuser):
 def test_every_role_gets_what_the_matrix_says(world, superuser):
     probes, _problems = site_probes(world, superuser)
     # Changelists and change pages come first: the actions and saves read what they showed.
-    order = {"app": 0, "page": 0, "post": 1, "save": 1, "add-post": 1, "action": 2}
+    order = {"app": 0, "page": 0, "post": 1, "save": 1, "add-post": 1, "link": 1, "action": 2}
     probes.sort(key=lambda probe: order[probe.kind])
     failures = []
     for name, user in {"superuser": superuser, **role_users()}.items():
