@@ -632,7 +632,7 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"] += [
     f"{scheme}://{host}:*"
     for host in ALLOWED_HOSTS
     if host != "*" and not host.startswith((".", "["))
-    for scheme in ("ws", "wss")
+    for scheme in (("ws", "wss") if DEBUG else ("wss",))  # production pages are HTTPS: wss only
 ]
 
 
