@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from backoffice import webhooks
 from backoffice.history import acting_as, bulk_history_kwargs, current_actor
 from backoffice.locking import lock_in_order
 from catalog import bulk_postgres
@@ -151,6 +152,9 @@ def _import_block(block: list[tuple], summary: ImportSummary) -> None:
     updated_ids = [product.pk for product in updates]
     summary.created_ids.extend(created_ids)
     summary.updated_ids.extend(updated_ids)
+    with webhooks.collecting():  # both kinds in one INSERT, nothing when no endpoint subscribes
+        webhooks.emit_many("product.created", created_ids)
+        webhooks.emit_many("product.updated", updated_ids)
     history = bulk_history_kwargs()
     if connection.vendor == "postgresql":
         bulk_postgres.insert_products(creates)
@@ -283,6 +287,12 @@ def bulk_adjust_stock(changes: list[tuple], *, reason: str, reference: str = "")
                 _("Stock cannot go below zero for %(skus)s; nothing was changed.") % {"skus": ", ".join(short[:20])},
                 code="insufficient_stock",
             )
+        webhooks.emit_many(
+            "stock.changed",
+            moved,
+            id_of=lambda row: row[0],
+            extra_of=lambda row: {"delta": row[1], "reason": reason, "reference": stamps["reference"]},
+        )
     return [StockChange(*row) for row in moved]
 
 

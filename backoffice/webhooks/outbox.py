@@ -68,12 +68,16 @@ def emit(event_type: str, resource, *, extra: dict | None = None) -> bool:
     return True
 
 
-def emit_many(event_type: str, resources: Iterable, *, extra_of=None) -> int:
-    """Record one event per resource in one INSERT; ``extra_of(resource)`` gives each event's details."""
+def emit_many(event_type: str, resources: Iterable, *, extra_of=None, id_of=None) -> int:
+    """Record one event per resource in one INSERT; ``extra_of(resource)`` gives each event's details, ``id_of``
+    the resource's id when ``resources`` are not instances or ids (e.g. ``(id, delta, balance)`` tuples)."""
     if event_type not in subscribed_types():
         return 0
     now = timezone.now()
-    rows = [_row(event_type, resource, extra_of(resource) if extra_of else None, now) for resource in resources]
+    rows = [
+        _row(event_type, id_of(resource) if id_of else resource, extra_of(resource) if extra_of else None, now)
+        for resource in resources
+    ]
     if not rows:
         return 0
     buffer = _buffer.get()
