@@ -375,13 +375,10 @@ def step_ship_order(tour: Tour, order: Order) -> None:
 def step_german(tour: Tour) -> None:
     page = tour.page
     tour.go("/admin/")
-    page.evaluate(
-        """() => {
-            const form = [...document.querySelectorAll("form")].find(f => f.action.endsWith("/i18n/setlang/"));
-            form.querySelector("[name=language]").value = "de";
-            form.submit();
-        }"""
-    )
+    # The user menu's language list: one small form per language, posting to Django's set_language.
+    german = page.locator("form:has(input[name=language][value=de])")
+    expect(german).to_have_count(1)
+    german.evaluate("form => form.requestSubmit()")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     tour.go("/admin/catalog/product/")
     expect(page.get_by_role("link", name="Preis", exact=True)).to_be_visible()
