@@ -51,15 +51,20 @@ def needs_chromium():
 @pytest.fixture(autouse=True)
 def _media_and_tasks(settings, tmp_path):
     """Each test gets its own media folder; tasks run in-process unless a test starts a worker."""
+    from backoffice.api import request_log
     from backoffice.celery import app
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    # No request-log writer thread on the test database; tests flush backoffice.api.request_log themselves.
+    # No request-log writer thread on the test database, and no batch ever due by itself (a flush after some
+    # request would add queries to whatever test it lands in); tests flush backoffice.api.request_log themselves.
     settings.API_REQUEST_LOG_BACKGROUND = False
+    settings.API_REQUEST_LOG_BATCH_SIZE = 10**9
+    settings.API_REQUEST_LOG_FLUSH_SECONDS = 10**9
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = eager
+    request_log.discard()
 
 
 @pytest.fixture

@@ -190,6 +190,12 @@ def flush() -> int:
     return buffer.flush()
 
 
+def discard() -> None:
+    """Forget every waiting row and the counters (tests: nothing of one test reaches another, or the database
+    at exit)."""
+    buffer._reset()
+
+
 def stats() -> dict:
     return {"waiting": len(buffer), "dropped": buffer.dropped, "written": buffer.written}
 

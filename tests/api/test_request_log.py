@@ -27,9 +27,9 @@ def _empty_buffer(settings):
     """A fresh buffer per test; flushes only when a test asks (or fills a batch)."""
     settings.API_REQUEST_LOG_BATCH_SIZE = 10_000
     settings.API_REQUEST_LOG_FLUSH_SECONDS = 3600
-    request_log.buffer._reset()
+    request_log.discard()
     yield
-    request_log.buffer._reset()
+    request_log.discard()
 
 
 def writes(captured) -> list[str]:
