@@ -67,9 +67,9 @@ def _job_finished(job_id) -> None:
     if job is None or job.requested_by is None or job.status == Job.Status.CANCELLED:
         return
     title, level = {
-        Job.Status.SUCCEEDED: (_("%(kind)s finished"), "success"),
-        Job.Status.PARTIAL: (_("%(kind)s finished with errors"), "warning"),
-        Job.Status.FAILED: (_("%(kind)s failed"), "error"),
+        Job.Status.SUCCEEDED: (_("%(kind)s completed"), "success"),
+        Job.Status.PARTIAL: (_("%(kind)s completed, some items failed"), "warning"),
+        Job.Status.FAILED: (_("%(kind)s did not complete"), "error"),
     }.get(job.status, (None, None))
     if title is None:
         return
@@ -127,11 +127,13 @@ def import_finished(batch, *, user) -> None:
     if batch.status == batch.Status.APPLIED:
         notify(
             user,
-            title=_("Import finished"),
+            title=_("Import completed"),
             body=_("%(new)s new, %(updated)s updated, %(unchanged)s unchanged.")
             % {"new": batch.new_rows, "updated": batch.updated_rows, "unchanged": batch.unchanged_rows},
             url=url,
             level="success",
         )
     else:
-        notify(user, title=_("Import failed, nothing written"), body=batch.message, url=url, level="error")
+        notify(
+            user, title=_("Import did not complete: nothing was written"), body=batch.message, url=url, level="error"
+        )
