@@ -10,6 +10,11 @@ from django.core.cache import cache
 from backoffice.webhooks import services
 
 
+class _Server(ThreadingHTTPServer):
+    # Several sweepers send at once: the default backlog of 5 drops connections on a loaded machine.
+    request_queue_size = 128
+
+
 class Receiver:
     """Records every request; ``behaviour`` decides the answer: "ok", "error" (503), "slow" (sleeps past the
     timeout), "redirect" (302), or "down" (not listening)."""
@@ -40,7 +45,7 @@ class Receiver:
             def log_message(self, format, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -57,7 +62,7 @@ class Receiver:
     def start_again(self) -> None:
         """Listen again on the same port (after ``stop``)."""
         handler = self.server.RequestHandlerClass
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.server = _Server(("127.0.0.1", self.port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
