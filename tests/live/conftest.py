@@ -53,3 +53,19 @@ def staff(transactional_db):
 @pytest.fixture
 def operator(transactional_db):
     return UserFactory(is_staff=True, perms=["backoffice.view_job", "orders.view_order"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_thread_connections(django_db_blocker):
+    """Consumers and the ASGI handler reach the database from asgiref's worker threads, whose connections
+    (kept for DATABASE_CONN_MAX_AGE on PostgreSQL) would stop the test database from being dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
