@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -74,7 +76,10 @@ def _sidebar(name: str):
     def callback(request) -> str:
         if not any(request.user.has_perm(p) for p in perms):
             return ""
-        return label(badge.count())
+        # Every admin page draws the sidebar: a count over a large table on each page view would
+        # cost more than the page. The live push keeps open pages current between refreshes.
+        count = cache.get_or_set(f"badge:{name}", badge.count, settings.BADGE_CACHE_SECONDS)
+        return label(count)
 
     callback.__name__ = f"{name}_badge"
     return callback

@@ -622,6 +622,8 @@ LIVE_RECHECK_SECONDS = env.int("LIVE_RECHECK_SECONDS", default=60)
 LIVE_JOB_PROGRESS_INTERVAL = env.float("LIVE_JOB_PROGRESS_INTERVAL", default=0.5)
 # Sidebar badges are recounted this often by beat and pushed when they changed.
 LIVE_BADGES_INTERVAL = env.int("LIVE_BADGES_INTERVAL", default=15)
+# How long the sidebar reuses a badge count before counting again.
+BADGE_CACHE_SECONDS = env.int("BADGE_CACHE_SECONDS", default=10)
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["live-push-badges"] = {"task": "live.push_badges", "schedule": LIVE_BADGES_INTERVAL}
 CELERY_BEAT_SCHEDULE["live-prune-notifications"] = {"task": "live.prune_notifications", "schedule": 60 * 60}

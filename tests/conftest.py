@@ -55,6 +55,14 @@ def _media_and_tasks(settings, tmp_path):
     from backoffice.celery import app
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Sidebar badge counts are cached briefly; a slow test must not see them expire between the two
+    # requests it compares (query counts).
+    settings.BADGE_CACHE_SECONDS = 600
+    from django.core.cache import cache
+
+    from backoffice.badges import BADGES
+
+    cache.delete_many([f"badge:{name}" for name in BADGES])  # counted afresh by each test
     # No request-log writer thread on the test database, and no batch ever due by itself (a flush after some
     # request would add queries to whatever test it lands in); tests flush backoffice.api.request_log themselves.
     settings.API_REQUEST_LOG_BACKGROUND = False
