@@ -78,6 +78,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("naive-admin/", naive_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("live/", include("backoffice.live.urls")),  # the header's notification bell links there
 ]
 
 

@@ -88,7 +88,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    deadline = threading.Timer(settings.WEBHOOK_TOTAL_TIMEOUT, _abort, args=(connection,))
+    expired = threading.Event()
+    deadline = threading.Timer(settings.WEBHOOK_TOTAL_TIMEOUT, _abort, args=(connection, expired))
     deadline.daemon = True
     deadline.start()
     try:
@@ -110,7 +111,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
     except ssl.SSLError as exc:
         return failed(f"TLS: {exc.reason or exc}")
     except (OSError, http.client.HTTPException) as exc:
-        if not deadline.is_alive():
+        # The deadline set the flag before shutting the socket; the timer thread may still be running.
+        if expired.is_set():
             return failed("timed out")
         return failed(f"{type(exc).__name__}: {exc}")
     finally:
@@ -126,7 +128,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
     return Outcome(status, latency, excerpt=excerpt, error=error)
 
 
-def _abort(connection) -> None:
+def _abort(connection, expired: threading.Event) -> None:
+    expired.set()
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):
