@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, OperationalError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Now
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -90,6 +90,7 @@ def start_job(kind: str, *, items: Iterable, params: dict | None = None, user=No
             total=len(item_ids),
             params=params or {},
             requested_by=user if user is not None and user.is_authenticated else None,
+            language=translation.get_language() or "",
         )
         JobItem.objects.bulk_create(
             (
@@ -319,6 +320,7 @@ def start_stream_job(kind: str, *, total: int, params: dict | None = None, user=
         total=max(0, int(total)),
         params=params or {},
         requested_by=user if user is not None and user.is_authenticated else None,
+        language=translation.get_language() or "",
     )
     transaction.on_commit(lambda: _dispatch_stream(job.pk))
     return job

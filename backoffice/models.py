@@ -111,6 +111,8 @@ class Job(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The requester's language when they started it: the worker tells them the outcome in it.
+    language = models.CharField(_("language"), max_length=15, blank=True, editable=False)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

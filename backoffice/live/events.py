@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from backoffice.live import EVENT, groups, notify, publish
@@ -66,6 +67,14 @@ def _job_finished(job_id) -> None:
     job = Job.objects.select_related("requested_by").filter(pk=job_id).first()
     if job is None or job.requested_by is None or job.status == Job.Status.CANCELLED:
         return
+    # The worker runs in the default language; the notification is stored in the requester's.
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        _notify_job_outcome(job)
+
+
+def _notify_job_outcome(job) -> None:
+    from backoffice.models import Job
+
     title, level = {
         Job.Status.SUCCEEDED: (_("%(kind)s completed"), "success"),
         Job.Status.PARTIAL: (_("%(kind)s completed, some items failed"), "warning"),

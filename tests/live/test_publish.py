@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from backoffice import jobs
 from backoffice.badges import BADGES, label
@@ -79,6 +80,21 @@ def test_a_finished_job_notifies_whoever_started_it(sent, django_capture_on_comm
     assert notification.url == f"/admin/backoffice/job/{job.pk}/change/"
     groups = [group for group, _message in sent]
     assert f"user.{user.pk}" in groups and "jobs" in groups
+
+
+def test_the_notification_speaks_the_language_the_job_was_started_in(sent, django_capture_on_commit_callbacks):
+    user = UserFactory(is_staff=True)
+    with translation.override("de"), django_capture_on_commit_callbacks() as callbacks:
+        job = jobs.start_job("backoffice.selftest", items=range(5), params={"fail": [3]}, user=user)
+    assert translation.get_language() == "en"  # the worker's default, as in Celery
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    job.refresh_from_db()
+    with translation.override("de"):
+        expected = translation.gettext("%(kind)s completed, some items failed") % {"kind": job.kind_label}
+    assert user.notifications.get().title == expected
+    assert "some items failed" not in expected
 
 
 def test_a_cancelled_job_does_not_notify(sent, django_capture_on_commit_callbacks):
