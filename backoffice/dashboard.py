@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from backoffice.formatting import money
 from backoffice.models import Job
 
 # --- figures (cached, language-neutral) ----------------------------------------------------------------------
@@ -163,10 +164,6 @@ def _nowrap(content) -> dict:
     return {"content": content, "class": "whitespace-nowrap"}
 
 
-def _money(amount, currency: str) -> str:
-    return f"{number_format(amount, 2, force_grouping=True)} {currency}"
-
-
 # period -> its title, the change against the period before ("+12.5 %" filled in), and the words for "no revenue
 # in the period before" (a percentage of nothing means nothing)
 PERIODS = (
@@ -215,7 +212,7 @@ def _present_sales(sales: dict, kpis: list, charts: list, tables: list) -> None:
     for period, title, versus, none_before in PERIODS:
         lead = revenue.get(currencies[0], {}).get(period, zero)
         change, trend = _change(*lead, versus, none_before)
-        value = " · ".join(_money(revenue.get(c, {}).get(period, zero)[0], c) for c in currencies)
+        value = " · ".join(money(revenue.get(c, {}).get(period, zero)[0], c) for c in currencies)
         kpis.append(
             _kpi(
                 title(),
@@ -314,7 +311,7 @@ def _present_sales(sales: dict, kpis: list, charts: list, tables: list) -> None:
                         ),
                         row["customer__name"],
                         str(labels.get(row["status"], row["status"])),
-                        _nowrap(_money(row["total"], row["currency"])),
+                        _nowrap(money(row["total"], row["currency"])),
                         _nowrap(date_format(timezone.localtime(row["placed_at"]), "SHORT_DATETIME_FORMAT")),
                     ]
                     for row in sales["latest"]
